@@ -1,0 +1,145 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** How EMQX nodes find each other. Every mode sets all the keys it needs; none relies on EMQX's defaults. */
+export const DiscoveryMode = {
+    /** DNS SRV records of the headless Service. No RBAC needed. EMQX 4.4 and 5.x. */
+    Dns: "dns",
+    /** The Kubernetes Endpoints API of the headless Service. Creates a Role to read endpoints. */
+    K8s: "k8s",
+    /** A fixed seed list derived from the replica count. */
+    Static: "static",
+    /** An etcd cluster you run (set `etcd`). */
+    Etcd: "etcd",
+    /** No discovery: a single node (replicas must be 1). */
+    Manual: "manual",
+} as const;
+export type DiscoveryMode = (typeof DiscoveryMode)[keyof typeof DiscoveryMode];
+
+/** The type of the Service clients connect to. */
+export const ServiceType = {
+    /** Listeners on NodePorts of every node (pinned with `nodePorts` or allocated by Kubernetes). */
+    NodePort: "NodePort",
+    /** Listeners behind a cloud load balancer. */
+    LoadBalancer: "LoadBalancer",
+    /** Listeners reachable only inside the cluster. */
+    ClusterIP: "ClusterIP",
+} as const;
+export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
+
+/** What happens to a pod's volume when the StatefulSet scales down past it. */
+export const VolumeRetention = {
+    /** Keep the PersistentVolumeClaim: scaling up again brings the node back with its data. */
+    Retain: "Retain",
+    /** Delete the PersistentVolumeClaim of every pod removed by a scale-down. */
+    Delete: "Delete",
+} as const;
+export type VolumeRetention = (typeof VolumeRetention)[keyof typeof VolumeRetention];
+
+/** Fixed NodePorts (30000-32767) per listener. Unset listeners get a port allocated by Kubernetes. */
+export interface NodePortsArgs {
+    /** MQTT over TCP (container port 1883). */
+    mqtt?: number;
+    /** MQTT over TLS (container port 8883). */
+    mqtts?: number;
+    /** MQTT over WebSocket (container port 8083). */
+    ws?: number;
+    /** MQTT over secure WebSocket (container port 8084). */
+    wss?: number;
+    /** The dashboard and REST API (container port 18083). */
+    dashboard?: number;
+}
+
+/** The dashboard's admin account. */
+export interface DashboardArgs {
+    /** Admin username. Default `admin`. */
+    username?: string;
+    /**
+     * Admin password. Default: a generated 32-character alphanumeric password, kept in the stack state.
+     * EMQX reads it only on the first boot of an empty data directory: changing it later does not change the
+     * account; change the password in the dashboard instead.
+     */
+    password?: pulumi.Input<string>;
+}
+
+/** etcd discovery settings (discovery `etcd`). */
+export interface EtcdArgs {
+    /** etcd client URLs, e.g. `http://etcd-0.etcd:2379`. Required. */
+    endpoints: string[];
+    /** Key prefix under which nodes register. Default `emqxcl`. */
+    prefix?: string;
+    /**
+     * Name of a Secret in the cluster's namespace with `ca.crt`, `tls.crt` and `tls.key` for a TLS etcd.
+     * Mounted read-only; unset means plain HTTP.
+     */
+    tlsSecretName?: string;
+}
+
+/** CPU and memory for each EMQX container, as Kubernetes quantities. */
+export interface ResourcesArgs {
+    /** e.g. `{ cpu: "500m", memory: "512Mi" }`. */
+    requests?: pulumi.Input<{ [resource: string]: pulumi.Input<string> }>;
+    /** e.g. `{ memory: "1Gi" }`. */
+    limits?: pulumi.Input<{ [resource: string]: pulumi.Input<string> }>;
+}
+
+/**
+ * Everything `EmqxCluster` takes. Settings that decide which objects exist (replicas, version, discovery,
+ * persistence, names) are plain values, checked before anything is created.
+ */
+export interface EmqxClusterArgs {
+    /** Number of EMQX nodes. Default 3. Odd counts make split brain less likely. */
+    replicas?: number;
+    /**
+     * EMQX version, used as the image tag: `5.8.9`, `5.8`, `4.4.19`, `v4.1-rc.1`, or any of them with a digest
+     * (`5.8.9@sha256:...`). Default `5.8.9`, the last Apache-2.0 release. 5.9 and later need `licenseKey` for more
+     * than one node.
+     */
+    version?: string;
+    /** How nodes find each other. Default `dns`. */
+    discovery?: DiscoveryMode;
+    /** etcd settings; required when `discovery` is `etcd`, refused otherwise. */
+    etcd?: EtcdArgs;
+    /** Keep `/opt/emqx/data` on a PersistentVolumeClaim per pod. Default true; false uses an emptyDir (throwaway). */
+    persistence?: boolean;
+    /** StorageClass of the data volumes. Default: the cluster's default StorageClass. */
+    storageClass?: string;
+    /** Size of each data volume. Default `1Gi`. Increases resize the existing volumes in place. */
+    storageSize?: string;
+    /**
+     * Bump (1, 2, ...) to replace the data volumes with new, empty ones: the only way to change `storageClass`,
+     * shrink `storageSize` or turn `persistence` off or on. Default 0. The old claims are kept until you delete them.
+     */
+    volumeGeneration?: number;
+    /** What happens to the volume of a pod removed by a scale-down. Default `Retain`. */
+    volumeRetentionOnScaleDown?: VolumeRetention;
+    /** An existing namespace to deploy into. Default `default`. */
+    namespace?: string;
+    /**
+     * Base name of every Kubernetes object. Default: the component's name. Set it to the old name when you rename the
+     * component (with an alias), so the cluster keeps its objects, node names and volumes.
+     */
+    clusterName?: string;
+    /** Type of the client Service. Default `NodePort`. */
+    serviceType?: ServiceType;
+    /** Fixed NodePorts per listener (NodePort and LoadBalancer only). */
+    nodePorts?: NodePortsArgs;
+    /** Host name or address clients use to reach the NodePorts. Default `localhost`. */
+    externalHost?: pulumi.Input<string>;
+    /** The cluster's DNS domain. Default `cluster.local`. */
+    clusterDomain?: string;
+    /** Image repository. Default `emqx/emqx`; e.g. a mirror, or `emqx/emqx-enterprise`. */
+    image?: string;
+    /** CPU and memory requests and limits of each EMQX container. */
+    resources?: ResourcesArgs;
+    /** Dashboard admin account. */
+    dashboard?: DashboardArgs;
+    /** EMQX licence key (5.x). Stored in a Secret, passed as `EMQX_LICENSE__KEY`. */
+    licenseKey?: pulumi.Input<string>;
+    /**
+     * Extra EMQX settings by their configuration path, e.g. `{ "mqtt.max_packet_size": "2MB" }`. Values are
+     * HOCON (5.x) or cuttlefish (4.x) values, passed as `EMQX_*` environment variables through the ConfigMap; a
+     * change rolls the pods. Settings the component manages (node name, cookie, cluster discovery, licence,
+     * dashboard account) are refused here: use the dedicated args. Never put secrets here.
+     */
+    emqxConfig?: { [path: string]: pulumi.Input<string> };
+}

@@ -1,0 +1,76 @@
+/**
+ * What a running cluster must keep across an update, and the rules that refuse unsafe changes. The change
+ * guard stores this state and applies the rules at preview time, before Kubernetes is touched.
+ */
+export interface ChangeGuardState {
+    readonly clusterName: string;
+    readonly namespace: string;
+    readonly version: string;
+    readonly major: number;
+    /** e.g. 50809 for 5.8.9. */
+    readonly versionRank: number;
+    /** Oldest version this one can take data over from ("" when any of the same major), and its rank (0). */
+    readonly rollsFrom: string;
+    readonly rollsFromRank: number;
+    readonly persistence: boolean;
+    /** "" for the cluster's default StorageClass. */
+    readonly storageClass: string;
+    readonly storageSize: string;
+    readonly storageBytes: number;
+    readonly volumeGeneration: number;
+}
+
+const MIGRATION_DOC =
+    "deploy the new version as a second cluster (another clusterName), export the data from the old one " +
+    "(`emqx ctl data export`) and import it into the new one, then move the clients";
+
+/**
+ * Returns why moving a running cluster from `old` to `next` would lose data or fail half-way; empty when the
+ * change is safe. `old` is undefined for a new cluster.
+ */
+export function unsafeChanges(old: ChangeGuardState | undefined, next: ChangeGuardState): string[] {
+    if (!old || old.clusterName !== next.clusterName || old.namespace !== next.namespace) {
+        // A new cluster, or a new name or namespace: new objects and new volumes, nothing is taken over.
+        return [];
+    }
+    const reasons: string[] = [];
+    if (old.major !== next.major) {
+        reasons.push(
+            `version: EMQX ${old.version} -> ${next.version} is not a rolling upgrade (the data formats of 4.x and ` +
+                `5.x differ); ${MIGRATION_DOC}`,
+        );
+    } else if (old.versionRank < next.rollsFromRank) {
+        reasons.push(
+            `version: EMQX ${next.version} cannot take over data from ${old.version}; roll to ${next.rollsFrom} ` +
+                `or later first (one minor release per update), or ${MIGRATION_DOC}`,
+        );
+    }
+
+    const generationBumped = next.volumeGeneration > old.volumeGeneration;
+    if (next.volumeGeneration < old.volumeGeneration) {
+        reasons.push(
+            `volumeGeneration: ${old.volumeGeneration} -> ${next.volumeGeneration} would bring back older volumes ` +
+                `under the running cluster; generations only go up`,
+        );
+    }
+    if (!generationBumped) {
+        const optIn =
+            `bump volumeGeneration (to ${old.volumeGeneration + 1}) to replace the StatefulSet and start every ` +
+            `node from new, empty volumes (the old claims are kept until you delete them)`;
+        if (old.persistence !== next.persistence) {
+            reasons.push(
+                `persistence: ${old.persistence} -> ${next.persistence} changes where every node keeps its data; ${optIn}`,
+            );
+        } else if (next.persistence && old.storageClass !== next.storageClass) {
+            reasons.push(
+                `storageClass: "${old.storageClass || "(cluster default)"}" -> "${next.storageClass || "(cluster default)"}" ` +
+                    `cannot apply to existing volumes; ${optIn}`,
+            );
+        } else if (next.persistence && next.storageBytes < old.storageBytes) {
+            reasons.push(
+                `storageSize: ${old.storageSize} -> ${next.storageSize} would shrink volumes, which Kubernetes refuses; ${optIn}`,
+            );
+        }
+    }
+    return reasons;
+}

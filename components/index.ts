@@ -1,0 +1,12 @@
+export { EmqxCluster } from "./emqx-cluster";
+export {
+    DashboardArgs,
+    DiscoveryMode,
+    EmqxClusterArgs,
+    EtcdArgs,
+    NodePortsArgs,
+    ResourcesArgs,
+    ServiceType,
+    VolumeRetention,
+} from "./args";
+export { EmqxArgsError, planCluster } from "./plan";

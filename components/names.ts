@@ -1,0 +1,53 @@
+/**
+ * Every name the cluster's objects and nodes use, derived from one base name. Objects agree on names because
+ * they all read them from here.
+ */
+export interface ClusterNames {
+    /** Base name: the StatefulSet, the client Service and the prefix of everything else. */
+    readonly base: string;
+    readonly statefulSet: string;
+    readonly headlessService: string;
+    readonly clientService: string;
+    readonly serviceAccount: string;
+    readonly role: string;
+    readonly roleBinding: string;
+    readonly podDisruptionBudget: string;
+    /** The `name` part of every EMQX node name. No dots and no trailing digits (the Erlang port is 4370 + that number). */
+    readonly nodeBaseName: string;
+    readonly headlessServiceFqdn: string;
+    readonly clientServiceFqdn: string;
+    podName(ordinal: number): string;
+    podFqdn(ordinal: number): string;
+    nodeName(ordinal: number): string;
+}
+
+export const NODE_BASE_NAME = "emqx";
+
+export function clusterNames(base: string, namespace: string, clusterDomain: string): ClusterNames {
+    const headlessService = `${base}-headless`;
+    const headlessServiceFqdn = `${headlessService}.${namespace}.svc.${clusterDomain}`;
+    const podName = (ordinal: number) => `${base}-${ordinal}`;
+    const podFqdn = (ordinal: number) => `${podName(ordinal)}.${headlessServiceFqdn}`;
+    return {
+        base,
+        statefulSet: base,
+        headlessService,
+        clientService: base,
+        serviceAccount: base,
+        role: `${base}-endpoints-reader`,
+        roleBinding: `${base}-endpoints-reader`,
+        podDisruptionBudget: base,
+        nodeBaseName: NODE_BASE_NAME,
+        headlessServiceFqdn,
+        clientServiceFqdn: `${base}.${namespace}.svc.${clusterDomain}`,
+        podName,
+        podFqdn,
+        nodeName: (ordinal) => `${NODE_BASE_NAME}@${podFqdn(ordinal)}`,
+    };
+}
+
+/**
+ * The longest base name whose derived names fit Kubernetes' limits: pods get the label
+ * `controller-revision-hash: <statefulset>-<10 chars>`, and labels are at most 63 characters.
+ */
+export const MAX_BASE_NAME_LENGTH = 63 - "-".length - 10;

@@ -1,0 +1,43 @@
+import * as k8s from "@pulumi/kubernetes";
+import { CLUSTER_PORTS, ClusterPlan } from "../plan";
+import { namedMetadata } from "./metadata";
+
+/**
+ * The governing Service of the StatefulSet: gives every pod its stable DNS name, answers DNS discovery and
+ * backs the Endpoints k8s discovery reads.
+ */
+export function buildHeadlessService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
+    return {
+        metadata: namedMetadata(plan, plan.names.headlessService),
+        spec: {
+            clusterIP: "None",
+            // Nodes must find each other before they are ready, or a cold restart of all pods deadlocks (emqx#5254).
+            publishNotReadyAddresses: true,
+            selector: { ...plan.selectorLabels },
+            ports: [
+                { name: "ekka", port: CLUSTER_PORTS.ekka, targetPort: CLUSTER_PORTS.ekka, protocol: "TCP" },
+                { name: "genrpc", port: CLUSTER_PORTS.genrpc, targetPort: CLUSTER_PORTS.genrpc, protocol: "TCP" },
+                ...plan.listeners.map((l) => ({ name: l.name, port: l.port, targetPort: l.port, protocol: "TCP" })),
+            ],
+        },
+    };
+}
+
+/** The Service clients connect to, of the planned type. */
+export function buildClientService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
+    const exposesNodePorts = plan.serviceType !== "ClusterIP";
+    return {
+        metadata: namedMetadata(plan, plan.names.clientService),
+        spec: {
+            type: plan.serviceType,
+            selector: { ...plan.selectorLabels },
+            ports: plan.listeners.map((l) => ({
+                name: l.name,
+                port: l.port,
+                targetPort: l.port,
+                protocol: "TCP",
+                ...(exposesNodePorts && l.nodePort !== undefined ? { nodePort: l.nodePort } : {}),
+            })),
+        },
+    };
+}

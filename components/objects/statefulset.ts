@@ -1,0 +1,151 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CLUSTER_PORTS, ClusterPlan, DATA_DIR, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan";
+import { namedMetadata } from "./metadata";
+
+type Container = k8s.types.input.core.v1.Container;
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type Probe = k8s.types.input.core.v1.Probe;
+type Volume = k8s.types.input.core.v1.Volume;
+
+/** Names of the objects the pods read their configuration from; auto-named, so they change with their data. */
+export interface PodInputs {
+    readonly configMapName: pulumi.Input<string>;
+    readonly secretName: pulumi.Input<string>;
+}
+
+// The images run as uid/gid 1000; volumes must be writable by that group (emqx#6348).
+const EMQX_UID = 1000;
+
+function secretEnv(name: string, secretName: pulumi.Input<string>, key: string): EnvVar {
+    return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** The environment that completes the ConfigMap: per-pod host name and the secret settings. */
+export function buildPodEnv(plan: ClusterPlan, inputs: PodInputs): EnvVar[] {
+    const env: EnvVar[] = [
+        // Declared before EMQX_HOST, which refers to it.
+        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        // Node name = EMQX_NAME@EMQX_HOST: the pod's stable DNS name under the headless Service.
+        { name: "EMQX_HOST", value: `$(POD_NAME).${plan.names.headlessServiceFqdn}` },
+        secretEnv(settingEnvName("node.cookie"), inputs.secretName, SECRET_KEYS.cookie),
+        secretEnv(settingEnvName(plan.version.dashboardPasswordPath), inputs.secretName, SECRET_KEYS.dashboardPassword),
+    ];
+    if (plan.licenseKey !== undefined && plan.version.licenseKeyPath) {
+        env.push(secretEnv(settingEnvName(plan.version.licenseKeyPath), inputs.secretName, SECRET_KEYS.licenseKey));
+    }
+    return env;
+}
+
+function healthProbe(plan: ClusterPlan, timing: Omit<Probe, "httpGet">): Probe {
+    return { httpGet: { path: plan.version.healthPath, port: plan.version.healthPort }, timeoutSeconds: 5, ...timing };
+}
+
+function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container {
+    const ports = [
+        ...plan.listeners.map((l) => ({ name: l.name, containerPort: l.port, protocol: "TCP" })),
+        { name: "ekka", containerPort: CLUSTER_PORTS.ekka, protocol: "TCP" },
+        { name: "genrpc", containerPort: CLUSTER_PORTS.genrpc, protocol: "TCP" },
+    ];
+    return {
+        name: "emqx",
+        image: plan.image,
+        imagePullPolicy: "IfNotPresent",
+        ports,
+        env: buildPodEnv(plan, inputs),
+        envFrom: [{ configMapRef: { name: inputs.configMapName } }],
+        resources: plan.resources,
+        // Boot may take a while on first start (schema migration, joining); liveness waits for it.
+        startupProbe: healthProbe(plan, { periodSeconds: 5, failureThreshold: 60 }),
+        // Ready means the node serves; it does not prove it joined the cluster (emqx#14439).
+        readinessProbe: healthProbe(plan, { periodSeconds: 5, failureThreshold: 3 }),
+        livenessProbe: healthProbe(plan, { periodSeconds: 15, failureThreshold: 4 }),
+        securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+        },
+        volumeMounts: [
+            { name: plan.persistence.claimTemplateName, mountPath: DATA_DIR },
+            { name: "log", mountPath: "/opt/emqx/log" },
+            ...(plan.etcdTlsSecretName ? [{ name: "etcd-tls", mountPath: ETCD_TLS_DIR, readOnly: true }] : []),
+        ],
+    };
+}
+
+function buildVolumes(plan: ClusterPlan): Volume[] {
+    return [
+        { name: "log", emptyDir: {} },
+        ...(plan.persistence.enabled ? [] : [{ name: plan.persistence.claimTemplateName, emptyDir: {} }]),
+        ...(plan.etcdTlsSecretName
+            ? [{ name: "etcd-tls", secret: { secretName: plan.etcdTlsSecretName, defaultMode: 0o440 } }]
+            : []),
+    ];
+}
+
+export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps.v1.StatefulSetArgs {
+    const { persistence } = plan;
+    return {
+        metadata: namedMetadata(plan, plan.names.statefulSet),
+        spec: {
+            replicas: plan.replicas,
+            serviceName: plan.names.headlessService,
+            // OrderedReady can deadlock a restart when pod 0 waits for peers that are not started (emqx#3993).
+            podManagementPolicy: "Parallel",
+            updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 0 } },
+            selector: { matchLabels: { ...plan.selectorLabels } },
+            persistentVolumeClaimRetentionPolicy: {
+                whenDeleted: "Retain",
+                whenScaled: persistence.retentionOnScaleDown,
+            },
+            template: {
+                metadata: {
+                    labels: { ...plan.labels },
+                    annotations: {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": String(plan.version.prometheusPort),
+                        "prometheus.io/path": plan.version.prometheusPath,
+                    },
+                },
+                spec: {
+                    serviceAccountName: plan.names.serviceAccount,
+                    automountServiceAccountToken: plan.discovery.needsApiToken,
+                    terminationGracePeriodSeconds: 60,
+                    securityContext: {
+                        runAsUser: EMQX_UID,
+                        runAsGroup: EMQX_UID,
+                        runAsNonRoot: true,
+                        fsGroup: EMQX_UID,
+                        fsGroupChangePolicy: "OnRootMismatch",
+                    },
+                    affinity: {
+                        podAntiAffinity: {
+                            preferredDuringSchedulingIgnoredDuringExecution: [
+                                {
+                                    weight: 100,
+                                    podAffinityTerm: {
+                                        topologyKey: "kubernetes.io/hostname",
+                                        labelSelector: { matchLabels: { ...plan.selectorLabels } },
+                                    },
+                                },
+                            ],
+                        },
+                    },
+                    containers: [buildContainer(plan, inputs)],
+                    volumes: buildVolumes(plan),
+                },
+            },
+            volumeClaimTemplates: persistence.enabled
+                ? [
+                      {
+                          metadata: { name: persistence.claimTemplateName, labels: { ...plan.selectorLabels } },
+                          spec: {
+                              accessModes: ["ReadWriteOnce"],
+                              ...(persistence.storageClass ? { storageClassName: persistence.storageClass } : {}),
+                              resources: { requests: { storage: persistence.size } },
+                          },
+                      },
+                  ]
+                : [],
+        },
+    };
+}

@@ -1,0 +1,44 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterPlan, ListenerName } from "./plan";
+
+/** The port a listener is reachable on from outside the cluster: its NodePort (pinned or allocated). */
+export function listenerNodePort(
+    plan: ClusterPlan,
+    service: k8s.core.v1.Service,
+    listener: ListenerName,
+): pulumi.Output<number | undefined> {
+    if (plan.serviceType === "ClusterIP") {
+        return pulumi.output(undefined);
+    }
+    return service.spec.ports.apply((ports) => ports.find((p) => p.name === listener)?.nodePort);
+}
+
+/**
+ * Where clients outside the cluster reach a listener: `<externalHost>:<NodePort>` for NodePort, the load
+ * balancer's address and the listener port for LoadBalancer, the in-cluster name for ClusterIP.
+ */
+export function externalEndpoint(
+    plan: ClusterPlan,
+    service: k8s.core.v1.Service,
+    listener: ListenerName,
+): pulumi.Output<{ host: string; port: number }> {
+    const port = plan.listeners.find((l) => l.name === listener)?.port ?? 0;
+    switch (plan.serviceType) {
+        case "NodePort":
+            return pulumi
+                .all([plan.externalHost, listenerNodePort(plan, service, listener)])
+                .apply(([host, nodePort]) => ({ host, port: nodePort ?? 0 }));
+        case "LoadBalancer":
+            return service.status.loadBalancer.apply((lb) => {
+                const ingress = lb?.ingress?.[0];
+                return { host: ingress?.hostname || ingress?.ip || "", port };
+            });
+        default:
+            return pulumi.output({ host: plan.names.clientServiceFqdn, port });
+    }
+}
+
+export function url(scheme: string, endpoint: pulumi.Output<{ host: string; port: number }>, path = ""): pulumi.Output<string> {
+    return endpoint.apply(({ host, port }) => `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}${path}`);
+}

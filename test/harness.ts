@@ -1,0 +1,228 @@
+/**
+ * A Pulumi engine stand-in for tests and the offline render: records every resource the program registers (type,
+ * name, inputs, options, dependencies, order) and answers as the API server and Pulumi would (auto-names, allocated
+ * NodePorts, load balancer addresses, generated secrets kept in state across runs).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { GENERATED_SECRET_TYPE } from "../components/generated-secret";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc");
+
+export interface RegisteredResource {
+    /** Registration order, from 0. */
+    readonly order: number;
+    readonly type: string;
+    /** Pulumi's logical name. */
+    readonly name: string;
+    readonly urn: string;
+    readonly custom: boolean;
+    readonly parentUrn: string;
+    /** URNs this resource waits for (explicit and implied dependencies). */
+    readonly dependencies: readonly string[];
+    readonly deleteBeforeReplace: boolean;
+    readonly retainOnDelete: boolean;
+    readonly protect: boolean;
+    readonly ignoreChanges: readonly string[];
+    readonly provider: string;
+    readonly aliases: readonly unknown[];
+    /** Inputs as the provider receives them, secrets unwrapped. */
+    readonly inputs: Record<string, any>;
+    /** Dotted paths of inputs that were marked secret. */
+    readonly secretPaths: readonly string[];
+    /** What the mock engine returned: inputs plus the values the API server or Pulumi fill in. */
+    readonly state: Record<string, any>;
+}
+
+export const LOAD_BALANCER_IP = "198.51.100.7";
+export const AUTO_NAME_MARK = "generated";
+
+function unwrapSecrets(value: any, path: string, secretPaths: string[]): any {
+    if (value && typeof value === "object") {
+        if (rpc.isRpcSecret(value)) {
+            secretPaths.push(path);
+            return unwrapSecrets(value.value, path, secretPaths);
+        }
+        if (Array.isArray(value)) {
+            return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secretPaths));
+        }
+        return Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]),
+        );
+    }
+    return value;
+}
+
+function shortHash(value: unknown): string {
+    return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 8);
+}
+
+export interface RunOptions {
+    /** Stack config as `project:key` -> string (what `pulumi config` stores). */
+    readonly config?: Record<string, string>;
+    readonly preview?: boolean;
+    /** First NodePort the fake API server allocates. */
+    readonly firstNodePort?: number;
+}
+
+export interface RunResult<T> {
+    readonly value: T;
+    readonly resources: RegisteredResource[];
+    readonly warnings: string[];
+}
+
+/**
+ * Runs programs against the mock engine. One harness is one stack: generated secrets and allocated NodePorts of
+ * a resource persist from one run to the next, as Pulumi state and the API server would keep them.
+ */
+export class MockEngine {
+    private readonly generated = new Map<string, Record<string, any>>();
+    private readonly allocatedPorts = new Map<string, number>();
+    private nextNodePort: number;
+
+    constructor(private readonly project = "emqx-cluster", private readonly stack = "test", firstNodePort = 30100) {
+        this.nextNodePort = firstNodePort;
+    }
+
+    async run<T>(program: () => T, options: RunOptions = {}): Promise<RunResult<T>> {
+        const resources: RegisteredResource[] = [];
+        const warnings: string[] = [];
+        const mocks: pulumi.runtime.Mocks = {
+            newResource: (args) => ({
+                id: `${args.name}-id`,
+                state: this.emulate(args.type, args.name, unwrapSecrets(args.inputs, "", [])),
+            }),
+            call: (args) => args.inputs,
+        };
+        pulumi.runtime.setAllConfig(options.config ?? {});
+        await pulumi.runtime.setMocks(mocks, this.project, this.stack, options.preview ?? false);
+
+        const monitor = settings.getMonitor();
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = async (req: any, callback: any) => {
+            const secretPaths: string[] = [];
+            const inputs = unwrapSecrets(rpc.deserializeProperties(req.getObject()), "", secretPaths);
+            const type: string = req.getType();
+            const name: string = req.getName();
+            const urn = monitor.newUrn(req.getParent(), type, name);
+            const record: RegisteredResource = {
+                order: resources.length,
+                type,
+                name,
+                urn,
+                custom: req.getCustom(),
+                parentUrn: req.getParent(),
+                dependencies: req.getDependenciesList(),
+                deleteBeforeReplace: req.getDeletebeforereplace(),
+                retainOnDelete: req.getRetainondelete?.() ?? false,
+                protect: req.getProtect?.() ?? false,
+                ignoreChanges: req.getIgnorechangesList(),
+                provider: req.getProvider(),
+                aliases: req.getAliasesList?.() ?? [],
+                inputs,
+                secretPaths,
+                state: this.emulate(type, name, inputs),
+            };
+            resources.push(record);
+            return register(req, callback);
+        };
+
+        const originalWarn = pulumi.log.warn;
+        (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (message: string) => {
+            warnings.push(message);
+        };
+        try {
+            const value = program();
+            await settings.waitForRPCs();
+            return { value, resources, warnings };
+        } finally {
+            (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
+            await settings.waitForRPCs();
+        }
+    }
+
+    /** The state the engine returns: what Pulumi and the API server add to the inputs. */
+    private emulate(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+        const state = structuredClone(inputs);
+        delete state.__provider;
+        if (type.startsWith("kubernetes:") && !type.endsWith("Patch") && state.metadata && !state.metadata.name) {
+            // Pulumi auto-naming: `<name>-<suffix>`, a new suffix whenever a change replaces the object.
+            state.metadata.name = `${name}-${shortHash(inputs)}`;
+        }
+        if (type === "kubernetes:core/v1:Service") {
+            this.allocateNodePorts(name, state);
+        }
+        if (type.startsWith("pulumi-nodejs:dynamic") && type.endsWith(`:${GENERATED_SECRET_TYPE}`)) {
+            // Generated once per resource and kept in the state, as the real provider does.
+            const key = `${name}/${inputs.length}`;
+            if (!this.generated.has(key)) {
+                const value = createHash("sha256").update(`${key}/${this.generated.size}`).digest("base64url");
+                this.generated.set(key, { length: inputs.length, value: value.replace(/[^A-Za-z0-9]/g, "x").slice(0, inputs.length) });
+            }
+            Object.assign(state, this.generated.get(key));
+        }
+        return state;
+    }
+
+    private allocateNodePorts(name: string, state: Record<string, any>): void {
+        const spec = state.spec ?? {};
+        if (spec.type !== "NodePort" && spec.type !== "LoadBalancer") {
+            return;
+        }
+        for (const port of spec.ports ?? []) {
+            if (port.nodePort === undefined) {
+                const key = `${name}/${port.name}`;
+                if (!this.allocatedPorts.has(key)) {
+                    this.allocatedPorts.set(key, this.nextNodePort++);
+                }
+                port.nodePort = this.allocatedPorts.get(key);
+            }
+        }
+        if (spec.type === "LoadBalancer") {
+            state.status = { loadBalancer: { ingress: [{ ip: LOAD_BALANCER_IP }] } };
+        }
+    }
+}
+
+/** The value of an output, as the engine resolved it. */
+export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+/** Whether an output is marked secret. */
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return pulumi.isSecret(output);
+}
+
+/** Kubernetes objects only, keyed by `Kind/name` as the API server would know them. */
+export function kubernetesObjects(resources: readonly RegisteredResource[]): RegisteredResource[] {
+    return resources.filter((r) => r.type.startsWith("kubernetes:"));
+}
+
+export function ofType(resources: readonly RegisteredResource[], type: string): RegisteredResource[] {
+    return resources.filter((r) => r.type === type);
+}
+
+export function single(resources: readonly RegisteredResource[], type: string): RegisteredResource {
+    const found = ofType(resources, type);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+    }
+    return found[0];
+}
+
+export const TYPES = {
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    secret: "kubernetes:core/v1:Secret",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    service: "kubernetes:core/v1:Service",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+    pvcPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
+    component: "emqx:index:EmqxCluster",
+} as const;
