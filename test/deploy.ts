@@ -1,0 +1,39 @@
+import * as pulumi from "@pulumi/pulumi";
+import { EmqxCluster, EmqxClusterArgs } from "../components";
+import { MockEngine, RegisteredResource, RunResult, TYPES, single, valueOf } from "./harness";
+
+export interface Deployment {
+    readonly cluster: EmqxCluster;
+    readonly resources: RegisteredResource[];
+    readonly warnings: string[];
+    /** Registered inputs of the one object of this type. */
+    spec(type: string): Record<string, any>;
+}
+
+/** Deploys one EmqxCluster on a (new or given) mock engine. */
+export async function deploy(
+    args: EmqxClusterArgs,
+    options: { engine?: MockEngine; name?: string; opts?: pulumi.ComponentResourceOptions } = {},
+): Promise<Deployment> {
+    const engine = options.engine ?? new MockEngine();
+    const run: RunResult<EmqxCluster> = await engine.run(
+        () => new EmqxCluster(options.name ?? "emqx", args, options.opts),
+    );
+    // Resolve every output so that nothing is still in flight when the test inspects the run.
+    await valueOf(run.value.nodeNames);
+    await valueOf(run.value.mqttUrl);
+    return {
+        cluster: run.value,
+        resources: run.resources,
+        warnings: run.warnings,
+        spec: (type) => single(run.resources, type).state,
+    };
+}
+
+export function statefulSetOf(d: Deployment): Record<string, any> {
+    return d.spec(TYPES.statefulSet);
+}
+
+export function containerOf(d: Deployment): Record<string, any> {
+    return statefulSetOf(d).spec.template.spec.containers[0];
+}
