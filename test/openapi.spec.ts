@@ -1,0 +1,70 @@
+import * as assert from "assert";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { Secret } from "kubernetes-models/v1/Secret";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Service } from "kubernetes-models/v1/Service";
+import { PersistentVolumeClaim } from "kubernetes-models/v1/PersistentVolumeClaim";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { EmqxClusterArgs } from "../components";
+import { RegisteredResource, TYPES, kubernetesObjects } from "./harness";
+import { deploy } from "./deploy";
+
+/** The maintained Kubernetes OpenAPI models, by the Pulumi type of the object they validate. */
+const MODELS: Record<string, (object: any) => { validate(): void }> = {
+    [TYPES.serviceAccount]: (o) => new ServiceAccount(o),
+    [TYPES.secret]: (o) => new Secret(o),
+    [TYPES.configMap]: (o) => new ConfigMap(o),
+    [TYPES.service]: (o) => new Service(o),
+    [TYPES.statefulSet]: (o) => new StatefulSet(o),
+    [TYPES.pdb]: (o) => new PodDisruptionBudget(o),
+    [TYPES.role]: (o) => new Role(o),
+    [TYPES.roleBinding]: (o) => new RoleBinding(o),
+};
+
+/** A patch is a partial object; validated as the claim it patches, completed with what the claim already has. */
+function asPatchedClaim(patch: Record<string, any>): PersistentVolumeClaim {
+    return new PersistentVolumeClaim({
+        metadata: patch.metadata,
+        spec: { accessModes: ["ReadWriteOnce"], ...patch.spec },
+    });
+}
+
+function validate(object: RegisteredResource): void {
+    const { apiVersion, kind, ...rest } = object.state;
+    if (object.type === TYPES.pvcPatch) {
+        asPatchedClaim(object.state).validate();
+        return;
+    }
+    const model = MODELS[object.type];
+    assert.ok(model, `no OpenAPI model for ${object.type}`);
+    model({ apiVersion, kind, ...rest }).validate();
+}
+
+const CASES: [string, EmqxClusterArgs][] = [
+    ["defaults", {}],
+    ["k8s discovery, LoadBalancer, pinned ports", { discovery: "k8s", serviceType: "LoadBalancer", nodePorts: { mqtt: 31883 } }],
+    ["static 4.4 with resources", { version: "4.4.19", discovery: "static", resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } } }],
+    ["etcd with TLS, ClusterIP", { discovery: "etcd", serviceType: "ClusterIP", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],
+    ["single node without persistence", { discovery: "manual", replicas: 1, persistence: false }],
+    ["licensed 5.10 cluster", { version: "5.10.1", licenseKey: "key" }],
+];
+
+describe("every object passes the Kubernetes OpenAPI schema", () => {
+    for (const [title, args] of CASES) {
+        it(title, async () => {
+            const objects = kubernetesObjects((await deploy(args)).resources);
+            assert.ok(objects.length >= 6, "too few objects to be a cluster");
+            for (const object of objects) {
+                assert.doesNotThrow(() => validate(object), (err: Error) => `${object.type} ${object.name}: ${err.message}`);
+            }
+        });
+    }
+
+    it("catches an object the schema rejects", () => {
+        const broken = { type: TYPES.service, name: "x", state: { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: "not-a-number" }] } } };
+        assert.throws(() => validate(broken as unknown as RegisteredResource));
+    });
+});

@@ -1,0 +1,89 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "../components/plan";
+import { MockEngine, TYPES, isSecret, ofType, single, valueOf } from "./harness";
+import { projectFile, runProgram, stackConfig, stackNames } from "./stack-config";
+
+async function runStack(stack: string, overrides: Record<string, unknown> = {}) {
+    const run = await new MockEngine().run(runProgram, { config: stackConfig(stack, overrides) });
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(run.value)) {
+        outputs[key] = await valueOf(value as pulumi.Output<unknown>);
+    }
+    return { ...run, outputs };
+}
+
+describe("the Pulumi program with each stack", () => {
+    it("has a dev and a prod stack", () => {
+        assert.deepStrictEqual(stackNames(), ["dev", "prod"]);
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: creates a working cluster and exports the outputs clients need`, async () => {
+            const { outputs, resources, value } = await runStack(stack);
+            for (const key of ["nodePort", "dashboardUrl", "mqttUrl", "mqttInternalUrl", "dashboardUsername", "dashboardPassword"]) {
+                assert.ok(outputs[key] !== undefined, `stack output ${key} missing`);
+            }
+            assert.strictEqual(await isSecret((value as Record<string, pulumi.Output<unknown>>).dashboardPassword), true);
+            const client = ofType(resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None")!;
+            const mqtt = client.state.spec.ports.find((p: any) => p.name === "mqtt");
+            assert.strictEqual(outputs.nodePort, mqtt.nodePort);
+            assert.ok(String(outputs.mqttUrl).endsWith(`:${mqtt.nodePort}`));
+            assert.ok(single(resources, TYPES.statefulSet));
+        });
+    }
+
+    it("dev is small and lets Kubernetes allocate NodePorts", async () => {
+        const { resources } = await runStack("dev");
+        const sts = single(resources, TYPES.statefulSet).state;
+        assert.ok(sts.spec.replicas >= 1 && sts.spec.replicas <= 3);
+        const client = ofType(resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None")!;
+        assert.strictEqual(client.inputs.spec.type, "NodePort");
+        assert.ok(client.inputs.spec.ports.every((p: any) => p.nodePort === undefined), "dev should not pin NodePorts");
+    });
+
+    it("prod runs 3+ nodes on a real StorageClass with pinned NodePorts", async () => {
+        const { resources, outputs } = await runStack("prod");
+        const sts = single(resources, TYPES.statefulSet).state;
+        assert.ok(sts.spec.replicas >= 3);
+        assert.strictEqual(sts.spec.volumeClaimTemplates[0].spec.storageClassName, "fast-ssd");
+        const client = ofType(resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None")!;
+        assert.ok(client.inputs.spec.ports.every((p: any) => p.nodePort >= 30000), "prod should pin every NodePort");
+        assert.strictEqual(outputs.nodePort, 31883);
+        assert.strictEqual(outputs.mqttUrl, "mqtt://mqtt.example.com:31883");
+    });
+
+    it("passes a dashboard password set as a secret, never in plain text", async () => {
+        const { resources, outputs } = await runStack("dev", { dashboardPassword: "from-config" });
+        assert.strictEqual(outputs.dashboardPassword, "from-config");
+        const configMap = single(resources, TYPES.configMap).state;
+        assert.ok(!JSON.stringify(configMap).includes("from-config"));
+    });
+
+    it("declares defaults in Pulumi.yaml that agree with the component's", () => {
+        const declared = projectFile().config;
+        const same: [string, unknown][] = [
+            ["replicas", DEFAULTS.replicas],
+            ["version", DEFAULTS.version],
+            ["discovery", DEFAULTS.discovery],
+            ["namespace", DEFAULTS.namespace],
+            ["persistence", DEFAULTS.persistence],
+            ["storageSize", DEFAULTS.storageSize],
+            ["serviceType", DEFAULTS.serviceType],
+            ["externalHost", DEFAULTS.externalHost],
+            ["clusterDomain", DEFAULTS.clusterDomain],
+            ["image", DEFAULTS.image],
+            ["dashboardUsername", DEFAULTS.dashboardUsername],
+            ["volumeGeneration", DEFAULTS.volumeGeneration],
+            ["volumeRetentionOnScaleDown", DEFAULTS.volumeRetentionOnScaleDown],
+        ];
+        for (const [key, value] of same) {
+            assert.strictEqual(declared[key]?.default, value, `Pulumi.yaml default of ${key}`);
+            assert.ok(declared[key].description, `${key} has no description`);
+        }
+    });
+
+    it("refuses a bad stack setting with the component's error", async () => {
+        await assert.rejects(() => runStack("dev", { mqttNodePort: 80 }), /nodePorts\.mqtt: 80 is outside the NodePort range/);
+    });
+});
