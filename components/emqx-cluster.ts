@@ -81,6 +81,9 @@ export class EmqxCluster extends pulumi.ComponentResource {
         const dashboardPassword: pulumi.Output<string> = args.dashboard?.password
             ? pulumi.secret(args.dashboard.password)
             : new GeneratedSecret(`${name}-dashboard-password`, GENERATED_SECRET_LENGTH, { parent: this }).value;
+        // Any change replaces these auto-named objects under a new name, which rolls the pods, even when the
+        // provider was told to treat ConfigMaps and Secrets as mutable (enableConfigMapMutable/enableSecretMutable).
+        const replacedOnChange = { replaceOnChanges: ["*"] };
         const secret = new k8s.core.v1.Secret(
             `${name}-secrets`,
             buildSecret(plan, {
@@ -88,9 +91,12 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 dashboardPassword,
                 licenseKey: plan.licenseKey === undefined ? undefined : pulumi.secret(plan.licenseKey),
             }),
-            child(),
+            { ...child(), ...replacedOnChange },
         );
-        const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, buildSettingsConfigMap(plan), child());
+        const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, buildSettingsConfigMap(plan), {
+            ...child(),
+            ...replacedOnChange,
+        });
         const headless = new k8s.core.v1.Service(`${name}-headless`, buildHeadlessService(plan), child());
 
         const statefulSet = new k8s.apps.v1.StatefulSet(

@@ -56,6 +56,15 @@ describe("changing a running cluster", () => {
         assert.strictEqual(ofType(u.after.resources, TYPES.pdb)[0].state.spec.maxUnavailable, 1);
     });
 
+    it("replaces the ConfigMap and Secret on any change, even with a provider that treats them as mutable", async () => {
+        const d = await deploy({});
+        for (const type of [TYPES.configMap, TYPES.secret]) {
+            const object = ofType(d.resources, type)[0];
+            assert.deepStrictEqual(object.replaceOnChanges, ["*"], type);
+            assert.strictEqual(object.inputs.metadata.name, undefined, `${type} must be auto-named`);
+        }
+    });
+
     it("changes nothing when nothing changed", async () => {
         const u = await update({ discovery: "k8s" }, { discovery: "k8s" });
         assert.deepStrictEqual(changedObjects(u), []);

@@ -27,6 +27,7 @@ export interface RegisteredResource {
     readonly retainOnDelete: boolean;
     readonly protect: boolean;
     readonly ignoreChanges: readonly string[];
+    readonly replaceOnChanges: readonly string[];
     readonly provider: string;
     readonly aliases: readonly unknown[];
     /** Inputs as the provider receives them, secrets unwrapped. */
@@ -120,6 +121,7 @@ export class MockEngine {
                 retainOnDelete: req.getRetainondelete?.() ?? false,
                 protect: req.getProtect?.() ?? false,
                 ignoreChanges: req.getIgnorechangesList(),
+                replaceOnChanges: req.getReplaceonchangesList(),
                 provider: req.getProvider(),
                 aliases: req.getAliasesList?.() ?? [],
                 inputs,
