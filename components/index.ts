@@ -9,4 +9,3 @@ export {
     ServiceType,
     VolumeRetention,
 } from "./args";
-export { EmqxArgsError, planCluster } from "./plan";

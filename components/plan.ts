@@ -319,6 +319,15 @@ export function planCluster(componentName: string, args: EmqxClusterArgs): Clust
         }
     }
 
+    const role = isPlainObject(extra) ? extra["node.role"] : undefined;
+    if (version && role === "replicant" && !version.supportsReplicantOpenSource && args.licenseKey === undefined) {
+        problem(
+            'emqxConfig["node.role"]',
+            `open-source EMQX ${version.version} refuses the replicant role (from 5.8.0 on); remove node.role, ` +
+                `use 5.0-5.7, or a licensed release with licenseKey`,
+        );
+    }
+
     if (problems.length > 0 || !version || !discovery) {
         throw new EmqxArgsError(componentName, problems);
     }

@@ -29,6 +29,7 @@ const BAD_INPUT: { title: string; args: EmqxClusterArgs; name?: string; field: s
     { title: "a licence key on 4.x", args: { version: "4.4.19", licenseKey: "x" }, field: "licenseKey", fix: /EMQX 5/ },
     { title: "a setting the component owns", args: { emqxConfig: { "cluster.discovery_strategy": "static" } }, field: 'emqxConfig["cluster.discovery_strategy"]', fix: /use discovery/ },
     { title: "an unquoted HOCON value with #", args: { emqxConfig: { "mqtt.client_id_prefix": "a#b" } }, field: 'emqxConfig["mqtt.client_id_prefix"]', fix: /double quotes/ },
+    { title: "the replicant role on open-source 5.8+", args: { emqxConfig: { "node.role": "replicant" } }, field: 'emqxConfig["node.role"]', fix: /5\.0-5\.7/ },
     { title: "an unknown service type", args: { serviceType: "Ingress" as never }, field: "serviceType", fix: /NodePort, LoadBalancer, ClusterIP/ },
 ];
 
@@ -64,6 +65,11 @@ describe("bad input is refused before any Kubernetes object is registered", () =
         assert.strictEqual(d.warnings.length, 1);
         assert.match(d.warnings[0], /split brain.*prefer 5/);
         assert.deepStrictEqual((await deploy({ replicas: 3 })).warnings, []);
+    });
+
+    it("accepts the replicant role where EMQX supports it", async () => {
+        const d = await deploy({ version: "5.7.2", emqxConfig: { "node.role": "replicant" } });
+        assert.ok(kubernetesObjects(d.resources).length > 0);
     });
 
     it("accepts the longest name that fits", async () => {
