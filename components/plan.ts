@@ -170,7 +170,9 @@ export function planCluster(componentName: string, args: EmqxClusterArgs): Clust
     }
 
     const discoveryMode = args.discovery ?? DEFAULTS.discovery;
-    const discovery = DISCOVERY_STRATEGIES[discoveryMode as DiscoveryMode] as DiscoveryStrategy | undefined;
+    const discovery = Object.hasOwn(DISCOVERY_STRATEGIES, discoveryMode)
+        ? DISCOVERY_STRATEGIES[discoveryMode as DiscoveryMode]
+        : undefined;
     if (!discovery) {
         problem("discovery", `unknown mode "${discoveryMode}"; use one of ${Object.values(DiscoveryMode).join(", ")}`);
     }

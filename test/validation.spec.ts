@@ -8,6 +8,7 @@ const BAD_INPUT: { title: string; args: EmqxClusterArgs; name?: string; field: s
     { title: "zero replicas", args: { replicas: 0 }, field: "replicas", fix: /positive integer/ },
     { title: "fractional replicas", args: { replicas: 2.5 }, field: "replicas", fix: /positive integer/ },
     { title: "an unknown discovery mode", args: { discovery: "kubernetes" as never }, field: "discovery", fix: /dns, k8s, static, etcd, manual/ },
+    { title: "a discovery mode that is an object property", args: { discovery: "constructor" as never }, field: "discovery", fix: /use one of/ },
     { title: "a version that is no EMQX tag", args: { version: "latest" }, field: "version", fix: /accepted forms/ },
     { title: "a version outside the supported releases", args: { version: "3.2.0" }, field: "version", fix: /supported releases/ },
     { title: "5.9+ with several nodes and no licence", args: { version: "5.9.1", replicas: 3 }, field: "licenseKey", fix: /SINGLE_NODE_LICENSE.*5\.8\.9/s },
