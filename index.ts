@@ -71,3 +71,4 @@ export const headlessServiceName = cluster.headlessServiceName;
 export const nodeNames = cluster.nodeNames;
 export const dashboardUsername = cluster.dashboardUsername;
 export const dashboardPassword = cluster.dashboardPassword;
+export const clientConfig = cluster.clientConfig;

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EmqxClusterArgs } from "./args";
 import { ChangeGuard } from "./change-guard";
+import { ClientConfig, buildClientConfig } from "./client-config";
 import { GeneratedSecret } from "./generated-secret";
 import { buildSecret, buildSettingsConfigMap } from "./objects/configuration";
 import { buildPodDisruptionBudget } from "./objects/disruption";
@@ -43,6 +44,11 @@ export class EmqxCluster extends pulumi.ComponentResource {
     public readonly dashboardUsername: pulumi.Output<string>;
     /** The dashboard admin password (secret). Changing it later does not change the account: EMQX reads it once. */
     public readonly dashboardPassword: pulumi.Output<string>;
+    /**
+     * How an MQTT client connects: URLs of every listener from outside and inside the cluster, TLS and where client
+     * credentials live (never the dashboard account).
+     */
+    public readonly clientConfig: pulumi.Output<ClientConfig>;
 
     constructor(name: string, args: EmqxClusterArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("emqx:index:EmqxCluster", name, {}, opts);
@@ -134,6 +140,14 @@ export class EmqxCluster extends pulumi.ComponentResource {
         this.nodeNames = pulumi.output(Array.from({ length: plan.replicas }, (_, i) => plan.names.nodeName(i)));
         this.dashboardUsername = pulumi.output(plan.dashboardUsername);
         this.dashboardPassword = pulumi.secret(dashboardPassword);
+        this.clientConfig = pulumi
+            .output({
+                mqtt: externalEndpoint(plan, client, "mqtt"),
+                mqtts: externalEndpoint(plan, client, "mqtts"),
+                ws: externalEndpoint(plan, client, "ws"),
+                wss: externalEndpoint(plan, client, "wss"),
+            })
+            .apply((external) => buildClientConfig(plan, external));
 
         this.registerOutputs({
             nodePort: this.nodePort,
@@ -147,6 +161,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
             nodeNames: this.nodeNames,
             dashboardUsername: this.dashboardUsername,
             dashboardPassword: this.dashboardPassword,
+            clientConfig: this.clientConfig,
         });
     }
 }

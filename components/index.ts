@@ -9,3 +9,11 @@ export {
     ServiceType,
     VolumeRetention,
 } from "./args";
+export {
+    ClientAuthConfig,
+    ClientConfig,
+    ClientTlsConfig,
+    MqttEndpoint,
+    MqttListenerConfig,
+    MqttListeners,
+} from "./client-config";

@@ -1,0 +1,194 @@
+import { ClusterPlan } from "./plan";
+
+/*
+ * The `clientConfig` output: everything an MQTT client needs to connect, as plain data. Only interfaces and
+ * optional fields, so that Pulumi's schema inference can describe it to YAML and Python programs.
+ */
+
+/** A host and port, and the URL a client library takes for them. */
+export interface MqttEndpoint {
+    /** The URL to pass to a client library, e.g. `mqtts://mqtt.example.com:30883` or `wss://10.0.0.7:8084/mqtt`. */
+    url: string;
+    /** Host name or address to connect to. */
+    host: string;
+    /** TCP port to connect to. */
+    port: number;
+}
+
+/** One MQTT listener of the broker, from outside and from inside the cluster. */
+export interface MqttListenerConfig {
+    /** Whether the listener speaks TLS (`mqtts`, `wss`). */
+    tls: boolean;
+    /** HTTP path of a WebSocket listener (`/mqtt`); undefined for MQTT over TCP. */
+    path?: string;
+    /**
+     * For clients outside the cluster: `<externalHost>:<NodePort>` for NodePort, the load balancer's address and
+     * the listener port for LoadBalancer. For ClusterIP this is the in-cluster address (see `externallyReachable`).
+     */
+    external: MqttEndpoint;
+    /** For pods in the cluster: `<service>.<namespace>.svc.<clusterDomain>` and the listener port. */
+    internal: MqttEndpoint;
+}
+
+/** The four MQTT listeners EMQX opens by default. */
+export interface MqttListeners {
+    /** MQTT over TCP (1883). */
+    mqtt: MqttListenerConfig;
+    /** MQTT over TLS (8883). */
+    mqtts: MqttListenerConfig;
+    /** MQTT over WebSocket (8083, path `/mqtt`). */
+    ws: MqttListenerConfig;
+    /** MQTT over secure WebSocket (8084, path `/mqtt`). */
+    wss: MqttListenerConfig;
+}
+
+/** What a client needs to trust the TLS listeners (`mqtts`, `wss`). */
+export interface ClientTlsConfig {
+    /**
+     * PEM CA certificate that signs the listeners' server certificate. Undefined when there is no CA this stack can
+     * vouch for: by default EMQX serves the example certificate built into its image (see `note`).
+     */
+    caCertificate?: string;
+    /** Where the server certificate comes from and what a client must do to connect over TLS. */
+    note: string;
+}
+
+/** How the broker authenticates clients, and where their credentials live. */
+export interface ClientAuthConfig {
+    /**
+     * What EMQX checks when a client connects: `none configured (anonymous allowed)` unless `emqxConfig` sets up
+     * authentication, in which case it names the settings that do.
+     */
+    authentication: string;
+    /**
+     * Where client credentials are managed. Never the dashboard admin account: that account administers the broker
+     * and is not an MQTT login.
+     */
+    credentials: string;
+}
+
+/** How an MQTT client connects to the cluster: URLs per listener, TLS and authentication. */
+export interface ClientConfig {
+    /** The URL to start with: plain MQTT from outside the cluster, the same as the `mqttUrl` output. */
+    url: string;
+    /** Plain MQTT from pods in the cluster, the same as the `mqttInternalUrl` output. */
+    internalUrl: string;
+    /** Whether the `external` endpoints are reachable from outside the cluster; false for a ClusterIP Service. */
+    externallyReachable: boolean;
+    /** MQTT protocol versions the broker accepts (`protocolVersion` 3, 4 and 5 in most client libraries). */
+    protocolVersions: string[];
+    /** Every MQTT listener, with its external and in-cluster endpoints. */
+    listeners: MqttListeners;
+    /** What a client needs for the TLS listeners. */
+    tls: ClientTlsConfig;
+    /** How clients authenticate. */
+    auth: ClientAuthConfig;
+}
+
+/** A host and port, as the endpoint helpers in `outputs.ts` resolve them. */
+export interface HostPort {
+    readonly host: string;
+    readonly port: number;
+}
+
+/** The external endpoint of each MQTT listener, resolved. */
+export type ExternalEndpoints = Readonly<Record<keyof MqttListeners, HostPort>>;
+
+const LISTENER_SHAPES: Readonly<Record<keyof MqttListeners, { scheme: string; path?: string }>> = {
+    mqtt: { scheme: "mqtt" },
+    mqtts: { scheme: "mqtts" },
+    // EMQX 4.x and 5.x both serve MQTT over WebSocket at /mqtt by default.
+    ws: { scheme: "ws", path: "/mqtt" },
+    wss: { scheme: "wss", path: "/mqtt" },
+};
+
+/** Where the EMQX image keeps the example certificate its default TLS listeners serve (4.x and 5.x alike). */
+export const IMAGE_CERTS_DIR = "/opt/emqx/etc/certs";
+
+// emqxConfig paths that change what the TLS listeners serve or how clients authenticate, in 4.x and 5.x syntax.
+// When one is set, the client configuration says so instead of describing EMQX's defaults.
+const TLS_SETTINGS = /^(listeners\.(ssl|wss)\.|listener\.(ssl|wss)\.)/;
+const AUTH_SETTINGS =
+    /^(authentication(\.|$)|listeners\.[a-z]+\.[a-z0-9_]+\.(authentication|enable_authn)(\.|$)|allow_anonymous$|zone\.[a-z0-9_]+\.allow_anonymous$|auth\.|loaded_plugins$)/;
+
+function brokerUrl(scheme: string, { host, port }: HostPort, path = ""): string {
+    return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}${path}`;
+}
+
+function endpoint(scheme: string, hostPort: HostPort, path?: string): MqttEndpoint {
+    return { url: brokerUrl(scheme, hostPort, path), host: hostPort.host, port: hostPort.port };
+}
+
+function tlsConfig(plan: ClusterPlan, tlsSettings: string[]): ClientTlsConfig {
+    if (tlsSettings.length > 0) {
+        return {
+            caCertificate: undefined,
+            note:
+                `The TLS listeners are configured through emqxConfig (${tlsSettings.join(", ")}): trust the CA ` +
+                `that signed the certificate you configured there.`,
+        };
+    }
+    return {
+        caCertificate: undefined,
+        note:
+            `mqtts (8883) and wss (8084) serve the example certificate built into the EMQX image ` +
+            `(${IMAGE_CERTS_DIR}/cert.pem): traffic is encrypted, but the certificate names no host of this ` +
+            `cluster, so no CA can vouch for it. For testing, copy the image's example CA ` +
+            `(kubectl -n ${plan.namespace} exec ${plan.names.podName(0)} -- cat ${IMAGE_CERTS_DIR}/cacert.pem) ` +
+            `and turn off host name verification (mosquitto --insecure, Node rejectUnauthorized: false); ` +
+            `use your own certificate before production.`,
+    };
+}
+
+function authConfig(plan: ClusterPlan, authSettings: string[]): ClientAuthConfig {
+    const dashboardPlace =
+        plan.version.family.major === 5 ? "Access Control > Authentication" : "the auth plugins (Plugins)";
+    if (authSettings.length > 0) {
+        return {
+            authentication: `configured through emqxConfig (${authSettings.join(", ")})`,
+            credentials:
+                `In the authenticator those settings configure (dashboard: ${dashboardPlace}). ` +
+                `Not the dashboard admin account, which is not an MQTT login.`,
+        };
+    }
+    return {
+        authentication: "none configured (anonymous allowed)",
+        credentials:
+            `None: EMQX accepts any client until an authenticator is added, in the dashboard ` +
+            `(${dashboardPlace}) or with emqxConfig. Keep client credentials out of this stack's outputs; ` +
+            `the dashboard admin account is not an MQTT login.`,
+    };
+}
+
+/** The client configuration of a planned cluster, given where its listeners are reachable from outside. */
+export function buildClientConfig(plan: ClusterPlan, external: ExternalEndpoints): ClientConfig {
+    const listener = (name: keyof MqttListeners): MqttListenerConfig => {
+        const planned = plan.listeners.find((l) => l.name === name);
+        if (!planned) {
+            throw new Error(`the plan has no ${name} listener`);
+        }
+        const { scheme, path } = LISTENER_SHAPES[name];
+        return {
+            tls: planned.tls,
+            path,
+            external: endpoint(scheme, external[name], path),
+            internal: endpoint(scheme, { host: plan.names.clientServiceFqdn, port: planned.port }, path),
+        };
+    };
+    const listeners: MqttListeners = {
+        mqtt: listener("mqtt"),
+        mqtts: listener("mqtts"),
+        ws: listener("ws"),
+        wss: listener("wss"),
+    };
+    const configured = (pattern: RegExp) => Object.keys(plan.settings).filter((path) => pattern.test(path)).sort();
+    return {
+        url: listeners.mqtt.external.url,
+        internalUrl: listeners.mqtt.internal.url,
+        externallyReachable: plan.serviceType !== "ClusterIP",
+        protocolVersions: ["3.1", "3.1.1", "5.0"],
+        listeners,
+        tls: tlsConfig(plan, configured(TLS_SETTINGS)),
+        auth: authConfig(plan, configured(AUTH_SETTINGS)),
+    };
+}
