@@ -1,0 +1,166 @@
+/**
+ * The schema YAML, Python and other languages see: inferred from the TypeScript source by the SDK's component
+ * provider, the same code `pulumi package get-schema` and `pulumi package add` run through PulumiPlugin.yaml.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as ts from "typescript";
+import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
+import * as components from "../components";
+import { DiscoveryMode, ServiceType, VolumeRetention } from "../components";
+
+const ROOT = path.resolve(__dirname, "..");
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+
+/** Provider name and namespace as the nodejs plugin host derives them from package.json (`@namespace/name`). */
+function pluginIdentity(): { name: string; namespace?: string } {
+    const [, scope, rest] = /^(?:@([^/]+)\/)?(.+)$/.exec(PACKAGE.name)!;
+    return { name: rest.replace(/[^-a-zA-Z0-9_]/g, "-"), namespace: scope };
+}
+
+interface Declared {
+    readonly name: string;
+    readonly documented: boolean;
+}
+
+function sourceOf(file: string): ts.SourceFile {
+    return ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.Latest, true);
+}
+
+function isDocumented(node: ts.Node): boolean {
+    return ts.getJSDocCommentsAndTags(node).some((doc) => ts.isJSDoc(doc) && Boolean(doc.comment));
+}
+
+/** The members of an interface as written in the source: what a reader of args.ts sees. */
+function interfaceMembers(file: string, name: string): Declared[] {
+    const declaration = sourceOf(file).statements.find(
+        (s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === name,
+    );
+    assert.ok(declaration, `interface ${name} not found in ${file}`);
+    return declaration.members.filter(ts.isPropertySignature).map((m) => ({
+        name: m.name.getText(),
+        documented: isDocumented(m),
+    }));
+}
+
+/** The public fields of a class as written in the source: the outputs a TypeScript user sees. */
+function publicFields(file: string, name: string): Declared[] {
+    const declaration = sourceOf(file).statements.find(
+        (s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === name,
+    );
+    assert.ok(declaration, `class ${name} not found in ${file}`);
+    const hidden = [ts.SyntaxKind.PrivateKeyword, ts.SyntaxKind.ProtectedKeyword, ts.SyntaxKind.StaticKeyword];
+    return declaration.members
+        .filter(ts.isPropertyDeclaration)
+        .filter((m) => !m.modifiers?.some((modifier) => hidden.includes(modifier.kind)))
+        .map((m) => ({ name: m.name.getText(), documented: isDocumented(m) }));
+}
+
+describe("schema for other languages (inferred by the SDK's component provider)", function () {
+    // Type-checks the package once to infer the schema: a few seconds.
+    this.timeout(60_000);
+
+    const identity = pluginIdentity();
+    const token = (type: string) => `${identity.name}:index:${type}`;
+    let schema: any;
+
+    before(async () => {
+        const provider = new ComponentProvider({
+            components: getPulumiComponents(components),
+            dirname: ROOT,
+            name: identity.name,
+            namespace: identity.namespace,
+        });
+        schema = JSON.parse(await provider.getSchema());
+    });
+
+    it("offers exactly one component, EmqxCluster, under the package's provider name", () => {
+        assert.deepStrictEqual(getPulumiComponents(components).map((c) => c.name), ["EmqxCluster"]);
+        assert.strictEqual(schema.name, identity.name);
+        assert.strictEqual(schema.namespace, identity.namespace);
+        assert.strictEqual(schema.version, PACKAGE.version);
+        assert.deepStrictEqual(Object.keys(schema.resources), [token("EmqxCluster")]);
+        assert.strictEqual(schema.resources[token("EmqxCluster")].isComponent, true);
+        assert.match(schema.resources[token("EmqxCluster")].description, /clustered EMQX MQTT broker/);
+    });
+
+    it("has every arg of EmqxClusterArgs as an input, documented, and none required", () => {
+        const declared = interfaceMembers("components/args.ts", "EmqxClusterArgs");
+        const resource = schema.resources[token("EmqxCluster")];
+        assert.deepStrictEqual(Object.keys(resource.inputProperties).sort(), declared.map((d) => d.name).sort());
+        for (const { name, documented } of declared) {
+            assert.ok(documented, `EmqxClusterArgs.${name} has no doc comment`);
+            assert.ok(resource.inputProperties[name].description, `input ${name} has no description in the schema`);
+        }
+        assert.deepStrictEqual(resource.requiredInputs ?? [], []);
+    });
+
+    it("has every public output of EmqxCluster, documented", () => {
+        const declared = publicFields("components/emqx-cluster.ts", "EmqxCluster");
+        assert.ok(declared.some((d) => d.name === "clientConfig"));
+        const resource = schema.resources[token("EmqxCluster")];
+        assert.deepStrictEqual(Object.keys(resource.properties).sort(), declared.map((d) => d.name).sort());
+        for (const { name, documented } of declared) {
+            assert.ok(documented, `EmqxCluster.${name} has no doc comment`);
+            assert.ok(resource.properties[name].description, `output ${name} has no description in the schema`);
+        }
+        assert.deepStrictEqual(resource.properties.clientConfig.$ref, `#/types/${token("ClientConfig")}`);
+    });
+
+    const enums: [string, Record<string, string>][] = [
+        ["DiscoveryMode", DiscoveryMode],
+        ["ServiceType", ServiceType],
+        ["VolumeRetention", VolumeRetention],
+    ];
+    for (const [name, values] of enums) {
+        it(`has the enum ${name} with every value, each documented`, () => {
+            const type = schema.types[token(name)];
+            assert.ok(type, `no type ${name}`);
+            assert.strictEqual(type.type, "string");
+            assert.deepStrictEqual(
+                type.enum.map((e: any) => [e.name, e.value]),
+                Object.entries(values),
+            );
+            for (const member of type.enum) {
+                assert.ok(member.description, `${name}.${member.name} has no description`);
+            }
+        });
+    }
+
+    it("documents every field of the object types the inputs and outputs use", () => {
+        const objects = Object.entries(schema.types).filter(([, t]: [string, any]) => t.type === "object");
+        assert.deepStrictEqual(
+            objects.map(([name]) => name.split(":")[2]).sort(),
+            [
+                "ClientAuthConfig",
+                "ClientConfig",
+                "ClientTlsConfig",
+                "DashboardArgs",
+                "EtcdArgs",
+                "MqttEndpoint",
+                "MqttListenerConfig",
+                "MqttListeners",
+                "NodePortsArgs",
+                "ResourcesArgs",
+            ],
+        );
+        // The SDK's schema generation keeps the descriptions of fields and enum values, not of the types themselves.
+        for (const [name, type] of objects as [string, any][]) {
+            for (const [field, property] of Object.entries(type.properties) as [string, any][]) {
+                assert.ok(property.description, `${name}.${field} has no description`);
+            }
+        }
+    });
+
+    it("takes outputs of other resources for externalHost and licenseKey, plain values for what decides the objects", () => {
+        const inputs = schema.resources[token("EmqxCluster")].inputProperties;
+        // Plain values decide which objects exist and are validated up front; these may come from other resources.
+        for (const name of ["externalHost", "licenseKey"]) {
+            assert.notStrictEqual(inputs[name].plain, true, `${name} should accept an Output`);
+        }
+        for (const name of ["replicas", "version", "discovery", "namespace", "clusterName", "persistence"]) {
+            assert.strictEqual(inputs[name].plain, true, `${name} should be a plain value`);
+        }
+    });
+});
