@@ -11,6 +11,10 @@ import { GENERATED_SECRET_TYPE } from "../components/generated-secret";
 const settings = require("@pulumi/pulumi/runtime/settings");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpc = require("@pulumi/pulumi/runtime/rpc");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const state = require("@pulumi/pulumi/runtime/state");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const callbackProto = require("@pulumi/pulumi/proto/callback_pb");
 
 export interface RegisteredResource {
     /** Registration order, from 0. */
@@ -67,7 +71,17 @@ export interface RunOptions {
     readonly preview?: boolean;
     /** First NodePort the fake API server allocates. */
     readonly firstNodePort?: number;
+    /** Stacks a `StackReference` can read, by stack name (`org/project/stack`), as `pulumi stack output` shows them. */
+    readonly stackReferences?: Record<string, StackOutputs>;
 }
+
+export interface StackOutputs {
+    readonly outputs: Record<string, unknown>;
+    /** Outputs the referenced stack marks secret; reading them gives secret outputs. */
+    readonly secretOutputNames?: readonly string[];
+}
+
+const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
 export interface RunResult<T> {
     readonly value: T;
@@ -92,18 +106,20 @@ export class MockEngine {
         const resources: RegisteredResource[] = [];
         const warnings: string[] = [];
         const mocks: pulumi.runtime.Mocks = {
-            newResource: (args) => ({
-                id: `${args.name}-id`,
-                state: this.emulate(args.type, args.name, unwrapSecrets(args.inputs, "", [])),
-            }),
+            newResource: (args) =>
+                args.type === STACK_REFERENCE_TYPE
+                    ? { id: args.id, state: stackReferenceState(args.inputs.name, options.stackReferences) }
+                    : { id: `${args.name}-id`, state: this.emulate(args.type, args.name, unwrapSecrets(args.inputs, "", [])) },
             call: (args) => args.inputs,
         };
         pulumi.runtime.setAllConfig(options.config ?? {});
         await pulumi.runtime.setMocks(mocks, this.project, this.stack, options.preview ?? false);
+        const transforms = emulateTransforms();
 
         const monitor = settings.getMonitor();
         const register = monitor.registerResource.bind(monitor);
         monitor.registerResource = async (req: any, callback: any) => {
+            await transforms.apply(req, monitor.newUrn(req.getParent(), req.getType(), req.getName()));
             const secretPaths: string[] = [];
             const inputs = unwrapSecrets(rpc.deserializeProperties(req.getObject()), "", secretPaths);
             const type: string = req.getType();
@@ -187,6 +203,59 @@ export class MockEngine {
             state.status = { loadBalancer: { ingress: [{ ip: LOAD_BALANCER_IP }] } };
         }
     }
+}
+
+/** What the engine answers for a stack reference: the referenced stack's outputs. */
+function stackReferenceState(stack: string, stacks: Record<string, StackOutputs> = {}): Record<string, unknown> {
+    const referenced = stacks[stack];
+    if (!referenced) {
+        throw new Error(`unknown stack "${stack}"; the run knows ${Object.keys(stacks).join(", ") || "no stacks"}`);
+    }
+    return { name: stack, outputs: referenced.outputs, secretOutputNames: [...(referenced.secretOutputNames ?? [])] };
+}
+
+type Transform = (args: pulumi.ResourceTransformArgs) => Promise<pulumi.ResourceTransformResult | undefined> | pulumi.ResourceTransformResult | undefined;
+
+/**
+ * The engine's side of the `transforms` resource option, which Pulumi's mocks lack: a resource's own transforms run
+ * first, then its parent's, up to the root, each on the properties the previous one returned. Transforms see the
+ * properties only (no options) and what they return as options is not applied.
+ */
+function emulateTransforms(): { apply(req: any, urn: string): Promise<void> } {
+    const registered = new Map<string, Transform>();
+    const byUrn = new Map<string, { parentUrn: string; tokens: string[] }>();
+    const store = state.getStore();
+    store.supportsTransforms = true;
+    store.callbacks = {
+        async registerTransform(transform: Transform) {
+            const token = `transform-${registered.size}`;
+            registered.set(token, transform);
+            const callback = new callbackProto.Callback();
+            callback.setToken(token);
+            callback.setTarget("mock-engine");
+            return callback;
+        },
+        async awaitStackRegistrations() {},
+    };
+    return {
+        async apply(req, urn) {
+            byUrn.set(urn, { parentUrn: req.getParent(), tokens: req.getTransformsList().map((c: any) => c.getToken()) });
+            const chain: Transform[] = [];
+            for (let at = byUrn.get(urn); at; at = byUrn.get(at.parentUrn)) {
+                chain.push(...at.tokens.map((token) => registered.get(token)!));
+            }
+            if (chain.length === 0) {
+                return;
+            }
+            let props = rpc.deserializeProperties(req.getObject());
+            for (const transform of chain) {
+                const args = { type: req.getType(), name: req.getName(), custom: req.getCustom(), props, opts: {} };
+                props = (await transform(args))?.props ?? props;
+            }
+            // The request's own Struct class, so that the properties are encoded exactly as the SDK encodes them.
+            req.setObject(req.getObject().constructor.fromJavaScript(await rpc.serializeProperties("transformed", props)));
+        },
+    };
 }
 
 /** The value of an output, as the engine resolved it. */
