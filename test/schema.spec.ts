@@ -6,6 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import * as YAML from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import * as components from "../components";
 import { DiscoveryMode, ServiceType, VolumeRetention } from "../components";
@@ -161,6 +162,21 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         }
         for (const name of ["replicas", "version", "discovery", "namespace", "clusterName", "persistence"]) {
             assert.strictEqual(inputs[name].plain, true, `${name} should be a plain value`);
+        }
+    });
+
+    it("matches examples/consumer-yaml: its package name, type token, inputs and the outputs it reads", () => {
+        const program = YAML.parse(fs.readFileSync(path.join(ROOT, "examples/consumer-yaml/Pulumi.yaml"), "utf8"));
+        assert.ok(identity.name in program.packages, `packages: has no ${identity.name}`);
+        const resource = schema.resources[program.resources.broker.type];
+        assert.ok(resource, `${program.resources.broker.type} is not in the schema`);
+        for (const input of Object.keys(program.resources.broker.properties)) {
+            assert.ok(resource.inputProperties[input], `input ${input} is not in the schema`);
+        }
+        const read = Object.values(program.outputs).map((o) => /^\$\{broker\.(\w+)\}$/.exec(String(o))?.[1]);
+        assert.ok(read.length > 0);
+        for (const output of read) {
+            assert.ok(output && resource.properties[output], `output ${output} is not in the schema`);
         }
     });
 });
