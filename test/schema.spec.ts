@@ -165,6 +165,12 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         }
     });
 
+    it("names the component with the type token it registers, so other languages construct the same resource", () => {
+        const source = fs.readFileSync(path.join(ROOT, "components/emqx-cluster.ts"), "utf8");
+        const registered = /super\("([^"]+)"/.exec(source)?.[1];
+        assert.strictEqual(token("EmqxCluster"), registered);
+    });
+
     it("matches examples/consumer-yaml: its package name, type token, inputs and the outputs it reads", () => {
         const program = YAML.parse(fs.readFileSync(path.join(ROOT, "examples/consumer-yaml/Pulumi.yaml"), "utf8"));
         assert.ok(identity.name in program.packages, `packages: has no ${identity.name}`);

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { EmqxCluster } from "@emqx-pulumi/emqx-cluster";
+import { EmqxCluster } from "@emqx-pulumi/emqx";
 
 const config = new pulumi.Config();
 
