@@ -1,3 +1,4 @@
+import { formatUrl } from "./outputs";
 import { ClusterPlan } from "./plan";
 
 /*
@@ -111,12 +112,8 @@ const TLS_SETTINGS = /^(listeners\.(ssl|wss)\.|listener\.(ssl|wss)\.)/;
 const AUTH_SETTINGS =
     /^(authentication(\.|$)|listeners\.[a-z]+\.[a-z0-9_]+\.(authentication|enable_authn)(\.|$)|allow_anonymous$|zone\.[a-z0-9_]+\.allow_anonymous$|auth\.|loaded_plugins$)/;
 
-function brokerUrl(scheme: string, { host, port }: HostPort, path = ""): string {
-    return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}${path}`;
-}
-
 function endpoint(scheme: string, hostPort: HostPort, path?: string): MqttEndpoint {
-    return { url: brokerUrl(scheme, hostPort, path), host: hostPort.host, port: hostPort.port };
+    return { url: formatUrl(scheme, hostPort.host, hostPort.port, path), host: hostPort.host, port: hostPort.port };
 }
 
 function tlsConfig(plan: ClusterPlan, tlsSettings: string[]): ClientTlsConfig {

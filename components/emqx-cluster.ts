@@ -133,7 +133,6 @@ export class EmqxCluster extends pulumi.ComponentResource {
         this.dashboardNodePort = listenerNodePort(plan, client, "dashboard");
         this.dashboardUrl = url("http", externalEndpoint(plan, client, "dashboard"));
         this.mqttUrl = url("mqtt", externalEndpoint(plan, client, "mqtt"));
-        this.mqttInternalUrl = pulumi.output(`mqtt://${plan.names.clientServiceFqdn}:1883`);
         this.headlessServiceName = headless.metadata.name;
         this.statefulSetName = statefulSet.metadata.name;
         this.namespace = pulumi.output(plan.namespace);
@@ -148,6 +147,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 wss: externalEndpoint(plan, client, "wss"),
             })
             .apply((external) => buildClientConfig(plan, external));
+        this.mqttInternalUrl = this.clientConfig.apply((config) => config.internalUrl);
 
         this.registerOutputs({
             nodePort: this.nodePort,

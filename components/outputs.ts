@@ -39,6 +39,11 @@ export function externalEndpoint(
     }
 }
 
+/** `scheme://host:port/path`, with an IPv6 address in brackets. */
+export function formatUrl(scheme: string, host: string, port: number, path = ""): string {
+    return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}${path}`;
+}
+
 export function url(scheme: string, endpoint: pulumi.Output<{ host: string; port: number }>, path = ""): pulumi.Output<string> {
-    return endpoint.apply(({ host, port }) => `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}${path}`);
+    return endpoint.apply(({ host, port }) => formatUrl(scheme, host, port, path));
 }
