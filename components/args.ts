@@ -143,3 +143,21 @@ export interface EmqxClusterArgs {
      */
     emqxConfig?: { [path: string]: pulumi.Input<string> };
 }
+
+/** Defaults of every optional arg, in one place. */
+export const DEFAULTS = {
+    replicas: 3,
+    version: "5.8.9",
+    discovery: "dns" as DiscoveryMode,
+    persistence: true,
+    storageSize: "1Gi",
+    volumeGeneration: 0,
+    volumeRetentionOnScaleDown: "Retain" as VolumeRetention,
+    namespace: "default",
+    serviceType: "NodePort" as ServiceType,
+    externalHost: "localhost",
+    clusterDomain: "cluster.local",
+    image: "emqx/emqx",
+    dashboardUsername: "admin",
+    etcdPrefix: "emqxcl",
+} as const;

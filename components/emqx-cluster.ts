@@ -11,7 +11,8 @@ import { buildClientService, buildHeadlessService } from "./objects/services";
 import { buildStatefulSet } from "./objects/statefulset";
 import { buildDataClaimResize } from "./objects/volumes";
 import { externalEndpoint, listenerNodePort, url } from "./outputs";
-import { EmqxArgsError, planCluster } from "./plan";
+import { EmqxArgsError } from "./checks";
+import { planCluster } from "./plan";
 
 /** Length of the generated Erlang cookie and dashboard password. */
 const GENERATED_SECRET_LENGTH = 32;

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "../components/plan";
+import { DEFAULTS } from "../components/args";
 import { MockEngine, TYPES, isSecret, ofType, single, valueOf } from "./harness";
 import { projectFile, runProgram, stackConfig, stackNames } from "./stack-config";
 

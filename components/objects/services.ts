@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
-import { CLUSTER_PORTS, ClusterPlan } from "../plan";
+import { ClusterPlan } from "../plan";
+import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 
 /**

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CLUSTER_PORTS, ClusterPlan, DATA_DIR, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan";
+import { ClusterPlan, DATA_DIR, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan";
+import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 
 type Container = k8s.types.input.core.v1.Container;

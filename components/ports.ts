@@ -1,0 +1,13 @@
+import { NodePortsArgs } from "./args";
+
+/** The listeners clients reach through the client Service, on 4.x and 5.x alike. */
+export const LISTENER_PORTS: readonly { name: keyof NodePortsArgs; port: number; tls: boolean }[] = [
+    { name: "mqtt", port: 1883, tls: false },
+    { name: "mqtts", port: 8883, tls: true },
+    { name: "ws", port: 8083, tls: false },
+    { name: "wss", port: 8084, tls: true },
+    { name: "dashboard", port: 18083, tls: false },
+];
+
+/** Ports nodes use to talk to each other: Erlang distribution and gen_rpc. */
+export const CLUSTER_PORTS = { ekka: 4370, genrpc: 5369 } as const;
