@@ -55,8 +55,8 @@ export function unsafeChanges(old: ChangeGuardState | undefined, next: ChangeGua
     }
     if (!generationBumped) {
         const optIn =
-            `bump volumeGeneration (to ${old.volumeGeneration + 1}) to replace the StatefulSet and start every ` +
-            `node from new, empty volumes (the old claims are kept until you delete them)`;
+            `bump volumeGeneration (to ${old.volumeGeneration + 1}) to start a new StatefulSet on new, empty ` +
+            `volumes; the Services move to it and the old StatefulSet is deleted, its claims kept until you delete them`;
         if (old.persistence !== next.persistence) {
             reasons.push(
                 `persistence: ${old.persistence} -> ${next.persistence} changes where every node keeps its data; ${optIn}`,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, DiscoveryMode, EmqxClusterArgs, EtcdArgs, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
-import { MAX_BASE_NAME_LENGTH } from "./names";
+import { MAX_STATEFULSET_NAME_LENGTH, statefulSetName } from "./names";
 import { LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
 import { NODE_PORT_RANGE, isDns1035Label, isDns1123Label, isDns1123Subdomain, storageBytes } from "./validation";
@@ -67,12 +67,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function checkName(componentName: string, args: EmqxClusterArgs, problems: Problems): string {
     const base = args.clusterName ?? componentName;
-    if (!isDns1035Label(base) || base.length > MAX_BASE_NAME_LENGTH) {
+    const generation = Number.isInteger(args.volumeGeneration) ? (args.volumeGeneration as number) : 0;
+    const longest = statefulSetName(base, generation);
+    if (!isDns1035Label(base) || longest.length > MAX_STATEFULSET_NAME_LENGTH) {
         problems.add(
             args.clusterName === undefined ? "name" : "clusterName",
-            `"${base}" must be a lowercase DNS label (letters, digits, '-'; starting with a letter) of at most ` +
-                `${MAX_BASE_NAME_LENGTH} characters, so pod host names and the StatefulSet's revision labels stay ` +
-                `within 63 characters; pass a shorter clusterName`,
+            `"${base}" must be a lowercase DNS label (letters, digits, '-'; starting with a letter) and the ` +
+                `StatefulSet name "${longest}" at most ${MAX_STATEFULSET_NAME_LENGTH} characters, so pod host names ` +
+                `and the StatefulSet's revision labels stay within 63 characters; pass a shorter clusterName`,
         );
     }
     return base;

@@ -14,6 +14,9 @@ import { externalEndpoint, listenerNodePort, url } from "./outputs";
 import { EmqxArgsError } from "./checks";
 import { planCluster } from "./plan";
 
+/** The storage request of the StatefulSet's claim template. */
+const CLAIM_TEMPLATE_SIZE_PATH = "spec.volumeClaimTemplates[0].spec.resources.requests.storage";
+
 /** Length of the generated Erlang cookie and dashboard password. */
 const GENERATED_SECRET_LENGTH = 32;
 
@@ -106,12 +109,20 @@ export class EmqxCluster extends pulumi.ComponentResource {
         });
         const headless = new k8s.core.v1.Service(`${name}-headless`, buildHeadlessService(plan), child());
 
+        // Each volume generation is its own StatefulSet resource: bumping it creates the new StatefulSet on new
+        // claims before the old one is deleted, rather than replacing an object whose immutable fields changed,
+        // which Kubernetes refuses and Pulumi cannot preview.
+        const generation = plan.persistence.volumeGeneration;
         const statefulSet = new k8s.apps.v1.StatefulSet(
-            `${name}-sts`,
+            generation === 0 ? `${name}-sts` : `${name}-sts-g${generation}`,
             buildStatefulSet(plan, { configMapName: settings.metadata.name, secretName: secret.metadata.name }),
-            // The name is fixed (node names derive from it), so a replacement must delete the old one first;
-            // the data claims outlive it (whenDeleted: Retain) and are adopted again.
-            { ...child([...rbac, headless, settings, secret]), deleteBeforeReplace: true },
+            {
+                ...child([...rbac, headless, settings, secret]),
+                // The claim template is immutable; a larger storageSize reaches the claims through the resize
+                // patches below instead.
+                ignoreChanges: plan.persistence.enabled ? [CLAIM_TEMPLATE_SIZE_PATH] : [],
+                deleteBeforeReplace: true,
+            },
         );
 
         if (plan.persistence.enabled) {

@@ -3,8 +3,12 @@
  * they all read them from here.
  */
 export interface ClusterNames {
-    /** Base name: the StatefulSet, the client Service and the prefix of everything else. */
+    /** Base name: the client Service and the prefix of everything else. */
     readonly base: string;
+    /**
+     * The StatefulSet, and so the pods and node names: the base name, with `-g<N>` from volume generation 1 on.
+     * A new generation is a new StatefulSet next to the old one, never a replacement under the same name.
+     */
     readonly statefulSet: string;
     readonly headlessService: string;
     readonly clientService: string;
@@ -23,14 +27,19 @@ export interface ClusterNames {
 
 export const NODE_BASE_NAME = "emqx";
 
-export function clusterNames(base: string, namespace: string, clusterDomain: string): ClusterNames {
+export function statefulSetName(base: string, volumeGeneration: number): string {
+    return volumeGeneration === 0 ? base : `${base}-g${volumeGeneration}`;
+}
+
+export function clusterNames(base: string, namespace: string, clusterDomain: string, volumeGeneration: number): ClusterNames {
     const headlessService = `${base}-headless`;
     const headlessServiceFqdn = `${headlessService}.${namespace}.svc.${clusterDomain}`;
-    const podName = (ordinal: number) => `${base}-${ordinal}`;
+    const statefulSet = statefulSetName(base, volumeGeneration);
+    const podName = (ordinal: number) => `${statefulSet}-${ordinal}`;
     const podFqdn = (ordinal: number) => `${podName(ordinal)}.${headlessServiceFqdn}`;
     return {
         base,
-        statefulSet: base,
+        statefulSet,
         headlessService,
         clientService: base,
         serviceAccount: base,
@@ -47,7 +56,7 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
 }
 
 /**
- * The longest base name whose derived names fit Kubernetes' limits: pods get the label
+ * The longest StatefulSet name whose derived names fit Kubernetes' limits: pods get the label
  * `controller-revision-hash: <statefulset>-<10 chars>`, and labels are at most 63 characters.
  */
-export const MAX_BASE_NAME_LENGTH = 63 - "-".length - 10;
+export const MAX_STATEFULSET_NAME_LENGTH = 63 - "-".length - 10;

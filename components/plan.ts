@@ -19,6 +19,8 @@ export interface Listener {
 }
 
 
+export const VOLUME_GENERATION_LABEL = "emqx.pulumi.io/volume-generation";
+
 /** Where the etcd TLS Secret is mounted. */
 export const ETCD_TLS_DIR = "/opt/emqx/etc/etcd-tls";
 export const DATA_DIR = "/opt/emqx/data";
@@ -52,6 +54,8 @@ export interface ClusterPlan {
         readonly storageClass?: string;
         readonly size: string;
         readonly claimTemplateName: string;
+        /** Claims are `<template>-<statefulset>-<ordinal>`, and the StatefulSet name carries the generation. */
+        readonly volumeGeneration: number;
         readonly retentionOnScaleDown: VolumeRetention;
     };
     readonly serviceType: ServiceType;
@@ -81,7 +85,7 @@ export function planCluster(componentName: string, args: EmqxClusterArgs): Clust
     const checked = checkArgs(componentName, args);
     const { replicas, version, discovery, namespace, clusterDomain, etcd } = checked;
 
-    const names = clusterNames(checked.base, namespace, clusterDomain);
+    const names = clusterNames(checked.base, namespace, clusterDomain, checked.volumeGeneration);
     if (names.podFqdn(replicas - 1).length > 253) {
         throw new EmqxArgsError(componentName, [
             `clusterName/namespace/clusterDomain: the pod host name ${names.podFqdn(replicas - 1)} exceeds 253 characters; shorten one of them`,
@@ -115,6 +119,9 @@ export function planCluster(componentName: string, args: EmqxClusterArgs): Clust
     const selectorLabels = {
         "app.kubernetes.io/name": "emqx",
         "app.kubernetes.io/instance": checked.base,
+        // The Services follow the pods of the current volume generation only: a new generation takes over the
+        // traffic and discovery as soon as it exists, and never clusters with the old pods.
+        [VOLUME_GENERATION_LABEL]: String(checked.volumeGeneration),
     };
 
     return {
@@ -136,8 +143,8 @@ export function planCluster(componentName: string, args: EmqxClusterArgs): Clust
             enabled: checked.persistence,
             storageClass: checked.storageClass,
             size: checked.storageSize,
-            // A new generation gets new claim names, so a replacement never adopts the old volumes.
-            claimTemplateName: checked.volumeGeneration === 0 ? "data" : `data-g${checked.volumeGeneration}`,
+            claimTemplateName: "data",
+            volumeGeneration: checked.volumeGeneration,
             retentionOnScaleDown: checked.retentionOnScaleDown,
         },
         serviceType: checked.serviceType,

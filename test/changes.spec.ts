@@ -87,15 +87,20 @@ describe("changing a running cluster", () => {
         assert.strictEqual(statefulSetOf(deleting).spec.persistentVolumeClaimRetentionPolicy.whenDeleted, "Retain");
     });
 
-    it("grows volumes in place: same claims, resized by patches, the StatefulSet replaced without its claims", async () => {
+    it("grows volumes in place: the same claims resized by patches, the StatefulSet left as it is", async () => {
         const u = await update({ storageSize: "1Gi" }, { storageSize: "5Gi" });
         assert.deepStrictEqual(u.refusals, []);
-        const [a, b] = [statefulSetOf(u.before), statefulSetOf(u.after)];
-        assert.strictEqual(a.spec.volumeClaimTemplates[0].metadata.name, b.spec.volumeClaimTemplates[0].metadata.name);
-        assert.deepStrictEqual(immutableChanges(u), ["volumeClaimTemplates"]);
-        const sts = ofType(u.after.resources, TYPES.statefulSet)[0];
-        assert.strictEqual(sts.deleteBeforeReplace, true, "a fixed-name StatefulSet must be deleted before it is re-created");
-        assert.strictEqual(b.spec.persistentVolumeClaimRetentionPolicy.whenDeleted, "Retain");
+        const [a, b] = [ofType(u.before.resources, TYPES.statefulSet)[0], ofType(u.after.resources, TYPES.statefulSet)[0]];
+        assert.strictEqual(a.urn, b.urn);
+        assert.strictEqual(a.state.metadata.name, b.state.metadata.name);
+        // The engine keeps the template's size from the state: the immutable claim template never changes.
+        assert.deepStrictEqual(b.ignoreChanges, ["spec.volumeClaimTemplates[0].spec.resources.requests.storage"]);
+        assert.deepStrictEqual(immutableChanges(u).filter((f) => f !== "volumeClaimTemplates"), []);
+        assert.deepStrictEqual(
+            { ...b.state.spec.volumeClaimTemplates[0], spec: { ...b.state.spec.volumeClaimTemplates[0].spec, resources: undefined } },
+            { ...a.state.spec.volumeClaimTemplates[0], spec: { ...a.state.spec.volumeClaimTemplates[0].spec, resources: undefined } },
+            "only the ignored size may differ in the claim template",
+        );
         const patches = ofType(u.after.resources, TYPES.pvcPatch);
         assert.deepStrictEqual(
             patches.map((p) => [p.state.metadata.name, p.state.spec.resources.requests.storage]),
@@ -114,11 +119,18 @@ describe("changing a running cluster", () => {
             assert.match(refused.refusals[0], new RegExp(`^${field}: .*bump volumeGeneration \\(to 1\\)`));
             const accepted = await update(from, { ...to, volumeGeneration: 1 });
             assert.deepStrictEqual(accepted.refusals, []);
-            const after = statefulSetOf(accepted.after);
-            if (after.spec.volumeClaimTemplates.length > 0) {
-                assert.strictEqual(after.spec.volumeClaimTemplates[0].metadata.name, "data-g1", "new claims, never the old volumes");
+            // A new StatefulSet resource and object: created next to the old one, which Pulumi then deletes.
+            const [old, next] = [ofType(accepted.before.resources, TYPES.statefulSet)[0], ofType(accepted.after.resources, TYPES.statefulSet)[0]];
+            assert.notStrictEqual(next.urn, old.urn);
+            assert.strictEqual(next.state.metadata.name, "emqx-g1");
+            const claims = (d: Deployment) => ofType(d.resources, TYPES.pvcPatch).map((p) => p.state.metadata.name);
+            if (next.state.spec.volumeClaimTemplates.length > 0) {
+                assert.deepStrictEqual(claims(accepted.after), ["data-emqx-g1-0", "data-emqx-g1-1", "data-emqx-g1-2"], "new claims, never the old volumes");
             }
-            assert.ok(immutableChanges(accepted).includes("volumeClaimTemplates"));
+            // The Services and the PDB follow the new generation's pods only, so the two never form one cluster.
+            const selectors = ofType(accepted.after.resources, TYPES.service).map((s) => s.state.spec.selector);
+            assert.ok(selectors.every((s) => s["emqx.pulumi.io/volume-generation"] === "1"));
+            assert.strictEqual(next.state.spec.selector.matchLabels["emqx.pulumi.io/volume-generation"], "1");
         });
     }
 
