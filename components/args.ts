@@ -106,8 +106,9 @@ export interface EmqxClusterArgs {
     /** Size of each data volume. Default `1Gi`. Increases resize the existing volumes in place. */
     storageSize?: string;
     /**
-     * Bump (1, 2, ...) to replace the data volumes with new, empty ones: the only way to change `storageClass`,
-     * shrink `storageSize` or turn `persistence` off or on. Default 0. The old claims are kept until you delete them.
+     * Bump (1, 2, ...) to move the cluster to new, empty volumes: the only way to change `storageClass`, shrink
+     * `storageSize` or turn `persistence` off or on. A new StatefulSet `<clusterName>-g<N>` starts on new claims, the
+     * Services follow it, and the old StatefulSet is deleted; its claims are kept until you delete them. Default 0.
      */
     volumeGeneration?: number;
     /** What happens to the volume of a pod removed by a scale-down. Default `Retain`. */
