@@ -1,19 +1,8 @@
 import * as assert from "assert";
-import { DiscoveryMode } from "../components";
 import { TYPES, ofType } from "./harness";
 import { deploy, statefulSetOf } from "./deploy";
+import { MATRIX } from "./matrix";
 import { nodeNameOf, podEnvironment } from "./pod";
-
-/** One representative release per version family, and the discovery modes it supports. */
-const MATRIX: { version: string; modes: DiscoveryMode[]; replicas?: number; licenseKey?: string }[] = [
-    { version: "v4.2.14", modes: ["k8s", "static", "etcd", "manual"] },
-    { version: "4.3.22", modes: ["k8s", "static", "etcd", "manual"] },
-    { version: "4.4.19", modes: ["dns", "k8s", "static", "etcd", "manual"] },
-    { version: "5.0.26", modes: ["dns", "k8s", "static", "etcd", "manual"] },
-    { version: "5.3.2", modes: ["dns", "k8s", "static", "etcd", "manual"] },
-    { version: "5.8.9", modes: ["dns", "k8s", "static", "etcd", "manual"] },
-    { version: "5.10.1", modes: ["dns", "k8s", "static", "etcd", "manual"], licenseKey: "key-with-#-inside" },
-];
 
 const ETCD = { endpoints: ["http://etcd-0.etcd:2379", "http://etcd-1.etcd:2379"] };
 
