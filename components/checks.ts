@@ -106,8 +106,7 @@ function checkTopology(args: EmqxClusterArgs, problems: Problems, warnings: stri
     if (version && discovery && !version.family.discoveryModes.includes(discovery.mode)) {
         problems.add(
             "discovery",
-            `"${discovery.mode}" does not form a cluster on EMQX ${version.family.name}: it resolves DNS A records ` +
-                `only, which give IP-based node names that change on every restart; use "k8s" or "static", or EMQX 4.4+`,
+            `"${discovery.mode}" does not form a cluster on EMQX ${version.family.name}: ${version.family.discoveryLimit}`,
         );
     }
     if (discovery?.maxReplicas !== undefined && Number.isInteger(replicas) && replicas > discovery.maxReplicas) {
@@ -262,7 +261,7 @@ function checkEmqxConfig(args: EmqxClusterArgs, version: VersionProfile | undefi
         if (managed) {
             problems.add(`emqxConfig["${path}"]`, `is managed by the component; use ${managed.arg}`);
         }
-        if (version?.family.major === 5 && typeof value === "string" && /^[^"].*(#|\/\/)/.test(value)) {
+        if (version?.parsesHocon && typeof value === "string" && /^[^"].*(#|\/\/)/.test(value)) {
             problems.add(
                 `emqxConfig["${path}"]`,
                 `EMQX 5.x reads ${JSON.stringify(value)} as HOCON, where '#' or '//' starts a comment and cuts the value; ` +

@@ -138,8 +138,7 @@ function tlsConfig(plan: ClusterPlan, tlsSettings: string[]): ClientTlsConfig {
 }
 
 function authConfig(plan: ClusterPlan, authSettings: string[]): ClientAuthConfig {
-    const dashboardPlace =
-        plan.version.family.major === 5 ? "Access Control > Authentication" : "the auth plugins (Plugins)";
+    const dashboardPlace = plan.version.authenticationConsole;
     if (authSettings.length > 0) {
         return {
             authentication: `configured through emqxConfig (${authSettings.join(", ")})`,

@@ -15,6 +15,8 @@ export interface VersionFamily {
     readonly tagPrefix: "v" | "";
     /** Discovery modes that form a cluster of StatefulSet pods on this family. */
     readonly discoveryModes: readonly DiscoveryMode[];
+    /** Why a mode missing from `discoveryModes` does not work here, and what to use instead. */
+    readonly discoveryLimit?: string;
     /** More than one node needs a licence key (the BSL images from 5.9 on). */
     readonly licenceRequiredForCluster: boolean;
     /**
@@ -25,12 +27,14 @@ export interface VersionFamily {
 }
 
 const ALL_MODES: readonly DiscoveryMode[] = ["dns", "k8s", "static", "etcd", "manual"];
-// 4.0-4.3 resolve DNS A records only, which yield IP node names: unusable with persistent, hostname-named nodes.
 const NO_DNS_MODES: readonly DiscoveryMode[] = ["k8s", "static", "etcd", "manual"];
+const A_RECORDS_ONLY =
+    'it resolves DNS A records only, which give IP-based node names that change on every restart; use "k8s" or ' +
+    '"static", or EMQX 4.4+';
 
 export const VERSION_FAMILIES: readonly VersionFamily[] = [
-    { name: "4.0-4.2", range: ">=4.0.0-0 <4.3.0-0", major: 4, tagPrefix: "v", discoveryModes: NO_DNS_MODES, licenceRequiredForCluster: false },
-    { name: "4.3", range: ">=4.3.0-0 <4.4.0-0", major: 4, tagPrefix: "", discoveryModes: NO_DNS_MODES, licenceRequiredForCluster: false },
+    { name: "4.0-4.2", range: ">=4.0.0-0 <4.3.0-0", major: 4, tagPrefix: "v", discoveryModes: NO_DNS_MODES, discoveryLimit: A_RECORDS_ONLY, licenceRequiredForCluster: false },
+    { name: "4.3", range: ">=4.3.0-0 <4.4.0-0", major: 4, tagPrefix: "", discoveryModes: NO_DNS_MODES, discoveryLimit: A_RECORDS_ONLY, licenceRequiredForCluster: false },
     { name: "4.4", range: ">=4.4.0-0 <5.0.0-0", major: 4, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: false },
     { name: "5.0-5.3", range: ">=5.0.0-0 <5.4.0-0", major: 5, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: false },
     { name: "5.4-5.8", range: ">=5.4.0-0 <5.9.0-0", major: 5, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: false },
@@ -67,6 +71,13 @@ export interface VersionSettings {
     readonly dashboardPasswordPath: string;
     /** Configuration path of the licence key, where the release takes one. */
     readonly licenseKeyPath?: string;
+    /**
+     * Environment values are parsed as HOCON (5.x): `#` or `//` starts a comment, so free-form values must be
+     * quoted. 4.x (cuttlefish) takes them verbatim.
+     */
+    readonly parsesHocon: boolean;
+    /** Where the dashboard manages client authentication. */
+    readonly authenticationConsole: string;
 }
 
 /** A parsed, supported EMQX version and everything the component needs to know about it. */
@@ -127,6 +138,8 @@ export function resolveVersion(input: string): VersionProfile | string {
                   prometheusPath: "/api/v4/emqx_prometheus?type=prometheus",
                   dashboardUsernamePath: "dashboard.default_user.login",
                   dashboardPasswordPath: "dashboard.default_user.password",
+                  parsesHocon: false,
+                  authenticationConsole: "the auth plugins (Plugins)",
               }
             : {
                   healthPort: 18083,
@@ -136,6 +149,8 @@ export function resolveVersion(input: string): VersionProfile | string {
                   dashboardUsernamePath: "dashboard.default_username",
                   dashboardPasswordPath: "dashboard.default_password",
                   licenseKeyPath: "license.key",
+                  parsesHocon: true,
+                  authenticationConsole: "Access Control > Authentication",
               };
     return {
         ...settings,

@@ -25,7 +25,7 @@ export interface SecretValues {
  * comment and cut it short. A JSON string is a valid quoted HOCON string, so such values are quoted.
  */
 function asConfigValue(plan: ClusterPlan, value: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.output(value).apply((v) => (plan.version.family.major === 5 ? JSON.stringify(v) : v));
+    return pulumi.output(value).apply((v) => (plan.version.parsesHocon ? JSON.stringify(v) : v));
 }
 
 export function buildSecret(plan: ClusterPlan, values: SecretValues): k8s.core.v1.SecretArgs {
