@@ -60,7 +60,12 @@ describe("the real API server accepts every object (server-side dry-run)", funct
         cluster.kubectl("create", "namespace", NAMESPACE);
     });
 
-    after(() => cluster?.down());
+    after(() => {
+        cluster?.down();
+        if (cluster && !process.env.E2E_KEEP_STATE) {
+            fs.rmSync(cluster.stateDir, { recursive: true, force: true });
+        }
+    });
 
     function dryRun(objects: Record<string, any>[]): string[] {
         const live = cluster as E2eCluster;

@@ -46,6 +46,9 @@ describe("pulumi up against a real Kubernetes API server", function () {
 
     after(() => {
         cluster?.down();
+        if (workDir && !process.env.E2E_KEEP_STATE) {
+            fs.rmSync(workDir, { recursive: true, force: true });
+        }
         if (figures.length > 0) {
             console.log(`\n    Wall-clock figures (2-core machine, KWOK nodes; expect noise of several seconds):\n${figures.map((f) => `      ${f}`).join("\n")}`);
         }
