@@ -10,6 +10,7 @@ import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAcco
 import { buildClientService, buildHeadlessService } from "./objects/services";
 import { buildStatefulSet } from "./objects/statefulset";
 import { buildDataClaimResize } from "./objects/volumes";
+import { generationSuffix } from "./names";
 import { externalEndpoint, listenerNodePort, url } from "./outputs";
 import { EmqxArgsError } from "./checks";
 import { planCluster } from "./plan";
@@ -112,9 +113,8 @@ export class EmqxCluster extends pulumi.ComponentResource {
         // Each volume generation is its own StatefulSet resource: bumping it creates the new StatefulSet on new
         // claims before the old one is deleted, rather than replacing an object whose immutable fields changed,
         // which Kubernetes refuses and Pulumi cannot preview.
-        const generation = plan.persistence.volumeGeneration;
         const statefulSet = new k8s.apps.v1.StatefulSet(
-            generation === 0 ? `${name}-sts` : `${name}-sts-g${generation}`,
+            `${name}-sts${generationSuffix(plan.persistence.volumeGeneration)}`,
             buildStatefulSet(plan, { configMapName: settings.metadata.name, secretName: secret.metadata.name }),
             {
                 ...child([...rbac, headless, settings, secret]),
@@ -144,7 +144,6 @@ export class EmqxCluster extends pulumi.ComponentResource {
         this.nodePort = listenerNodePort(plan, client, "mqtt");
         this.dashboardNodePort = listenerNodePort(plan, client, "dashboard");
         this.dashboardUrl = url("http", externalEndpoint(plan, client, "dashboard"));
-        this.mqttUrl = url("mqtt", externalEndpoint(plan, client, "mqtt"));
         this.headlessServiceName = headless.metadata.name;
         this.statefulSetName = statefulSet.metadata.name;
         this.namespace = pulumi.output(plan.namespace);
@@ -159,6 +158,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 wss: externalEndpoint(plan, client, "wss"),
             })
             .apply((external) => buildClientConfig(plan, external));
+        this.mqttUrl = this.clientConfig.apply((config) => config.url);
         this.mqttInternalUrl = this.clientConfig.apply((config) => config.internalUrl);
 
         this.registerOutputs({

@@ -27,8 +27,13 @@ export interface ClusterNames {
 
 export const NODE_BASE_NAME = "emqx";
 
+/** What distinguishes the objects of a volume generation: nothing for generation 0, `-g<N>` after it. */
+export function generationSuffix(volumeGeneration: number): string {
+    return volumeGeneration === 0 ? "" : `-g${volumeGeneration}`;
+}
+
 export function statefulSetName(base: string, volumeGeneration: number): string {
-    return volumeGeneration === 0 ? base : `${base}-g${volumeGeneration}`;
+    return `${base}${generationSuffix(volumeGeneration)}`;
 }
 
 export function clusterNames(base: string, namespace: string, clusterDomain: string, volumeGeneration: number): ClusterNames {
