@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../components/args";
 import { MockEngine, TYPES, isSecret, ofType, single, valueOf } from "./harness";
-import { projectFile, runProgram, stackConfig, stackNames } from "./stack-config";
+import { ROOT, programEntry, projectFile, runProgram, stackConfig, stackNames } from "./stack-config";
+import * as path from "path";
 
 async function runStack(stack: string, overrides: Record<string, unknown> = {}) {
     const run = await new MockEngine().run(runProgram, { config: stackConfig(stack, overrides) });
@@ -14,6 +15,10 @@ async function runStack(stack: string, overrides: Record<string, unknown> = {}) 
 }
 
 describe("the Pulumi program with each stack", () => {
+    it("is the file `pulumi up` runs: the Node.js host resolves Pulumi.yaml's main to index.ts, not the library entry", () => {
+        assert.strictEqual(path.relative(ROOT, programEntry()), "index.ts");
+    });
+
     it("has a dev and a prod stack", () => {
         assert.deepStrictEqual(stackNames(), ["dev", "prod"]);
     });

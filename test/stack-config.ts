@@ -7,6 +7,7 @@ export const ROOT = path.resolve(__dirname, "..");
 
 interface ProjectFile {
     name: string;
+    main?: string;
     stackConfigDir: string;
     config: Record<string, { type: string; default?: unknown; description?: string }>;
 }
@@ -51,9 +52,26 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
     return config;
 }
 
-/** Runs the Pulumi program (index.ts) afresh and returns its stack outputs. */
+/**
+ * The file the Node.js language host runs for this project. The CLI passes Pulumi.yaml's `main` (or "." when it is
+ * unset) to `@pulumi/pulumi/cmd/run`, which for "." runs the package's entry point from package.json (`exports["."]`,
+ * then `main`) rather than any index.ts.
+ */
+export function programEntry(): string {
+    const main = projectFile().main ?? ".";
+    if (main !== ".") {
+        return path.resolve(ROOT, main);
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const exported = manifest.exports;
+    const dot = typeof exported === "string" ? exported : exported?.["."];
+    const entry = typeof dot === "string" ? dot : (dot?.default ?? dot?.require ?? dot?.import ?? manifest.main ?? "index.js");
+    return path.resolve(ROOT, entry);
+}
+
+/** Runs the Pulumi program, the file the Node.js host would run, afresh and returns its stack outputs. */
 export function runProgram(): Record<string, unknown> {
-    const entry = require.resolve(path.join(ROOT, "index.ts"));
+    const entry = require.resolve(programEntry());
     delete require.cache[entry];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return { ...require(entry) };
