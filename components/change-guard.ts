@@ -15,7 +15,7 @@ interface GuardInputs {
 export const changeGuardProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<GuardInputs>, news: GuardInputs) {
         const reasons = unsafeChanges(olds.state, news.state);
-        return { inputs: news, failures: reasons.map((reason) => ({ property: "state", reason })) };
+        return { inputs: news, failures: reasons.map(({ reason }) => ({ property: "state", reason })) };
     },
     async create(inputs: GuardInputs) {
         return { id: `${inputs.state.namespace}/${inputs.state.clusterName}`, outs: inputs };

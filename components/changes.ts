@@ -25,31 +25,44 @@ const MIGRATION_DOC =
     "(`emqx ctl data export`) and import it into the new one, then move the clients";
 
 /**
+ * One refused change. `change` is a stable identifier of the kind of change (the arg it concerns, e.g. `version`,
+ * `storageClass`), the name a user gives to acknowledge it; `reason` says why it is refused and the way forward.
+ */
+export interface Refusal {
+    readonly change: string;
+    readonly reason: string;
+}
+
+/**
  * Returns why moving a running cluster from `old` to `next` would lose data or fail half-way; empty when the
  * change is safe. `old` is undefined for a new cluster.
  */
-export function unsafeChanges(old: ChangeGuardState | undefined, next: ChangeGuardState): string[] {
+export function unsafeChanges(old: ChangeGuardState | undefined, next: ChangeGuardState): Refusal[] {
     if (!old || old.clusterName !== next.clusterName || old.namespace !== next.namespace) {
         // A new cluster, or a new name or namespace: new objects and new volumes, nothing is taken over.
         return [];
     }
-    const reasons: string[] = [];
+    const reasons: Refusal[] = [];
+    const refuse = (change: string, reason: string) => reasons.push({ change, reason: `${change}: ${reason}` });
     if (old.major !== next.major) {
-        reasons.push(
-            `version: EMQX ${old.version} -> ${next.version} is not a rolling upgrade (the data formats of 4.x and ` +
-                `5.x differ); ${MIGRATION_DOC}`,
+        refuse(
+            "version",
+            `EMQX ${old.version} -> ${next.version} is not a rolling upgrade (the data formats of 4.x and 5.x ` +
+                `differ); ${MIGRATION_DOC}`,
         );
     } else if (old.versionRank < next.rollsFromRank) {
-        reasons.push(
-            `version: EMQX ${next.version} cannot take over data from ${old.version}; roll to ${next.rollsFrom} ` +
+        refuse(
+            "version",
+            `EMQX ${next.version} cannot take over data from ${old.version}; roll to ${next.rollsFrom} ` +
                 `or later first (one minor release per update), or ${MIGRATION_DOC}`,
         );
     }
 
     const generationBumped = next.volumeGeneration > old.volumeGeneration;
     if (next.volumeGeneration < old.volumeGeneration) {
-        reasons.push(
-            `volumeGeneration: ${old.volumeGeneration} -> ${next.volumeGeneration} would bring back older volumes ` +
+        refuse(
+            "volumeGeneration",
+            `${old.volumeGeneration} -> ${next.volumeGeneration} would bring back older volumes ` +
                 `under the running cluster; generations only go up`,
         );
     }
@@ -58,18 +71,15 @@ export function unsafeChanges(old: ChangeGuardState | undefined, next: ChangeGua
             `bump volumeGeneration (to ${old.volumeGeneration + 1}) to start a new StatefulSet on new, empty ` +
             `volumes; the Services move to it and the old StatefulSet is deleted, its claims kept until you delete them`;
         if (old.persistence !== next.persistence) {
-            reasons.push(
-                `persistence: ${old.persistence} -> ${next.persistence} changes where every node keeps its data; ${optIn}`,
-            );
+            refuse("persistence", `${old.persistence} -> ${next.persistence} changes where every node keeps its data; ${optIn}`);
         } else if (next.persistence && old.storageClass !== next.storageClass) {
-            reasons.push(
-                `storageClass: "${old.storageClass || "(cluster default)"}" -> "${next.storageClass || "(cluster default)"}" ` +
+            refuse(
+                "storageClass",
+                `"${old.storageClass || "(cluster default)"}" -> "${next.storageClass || "(cluster default)"}" ` +
                     `cannot apply to existing volumes; ${optIn}`,
             );
         } else if (next.persistence && next.storageBytes < old.storageBytes) {
-            reasons.push(
-                `storageSize: ${old.storageSize} -> ${next.storageSize} would shrink volumes, which Kubernetes refuses; ${optIn}`,
-            );
+            refuse("storageSize", `${old.storageSize} -> ${next.storageSize} would shrink volumes, which Kubernetes refuses; ${optIn}`);
         }
     }
     return reasons;
