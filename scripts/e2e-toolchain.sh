@@ -7,9 +7,14 @@
 #   scripts/e2e-toolchain.sh --check   the same (for CI: "is the toolchain here?")
 #
 # The bin dir holds: kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, kine, kwok, pulumi, pulumi-resource-kubernetes and
-# pulumi-resource-pulumi-nodejs (the dynamic-provider shim). See
-# e2e/TOOLCHAIN.md for the versions and why each piece is built this way.
+# kubectl, kine, kwok, pulumi, pulumi-resource-kubernetes,
+# pulumi-resource-pulumi-nodejs (the dynamic-provider shim) and
+# pulumi-language-nodejs (our stand-in for the Node.js language host,
+# e2e/language-host/, copied to share/language-host/). See e2e/TOOLCHAIN.md
+# for the versions and why each piece is built this way.
+#
+# Every run checks each expected piece and builds or installs only the missing
+# ones, so adding a piece never rebuilds the others.
 #
 # Environment:
 #   EMQX_E2E_CACHE  cache root (default: $HOME/.cache/emqx-cluster-e2e)
@@ -39,15 +44,30 @@ KEY="k8s-${K8S_VERSION}_kine-${KINE_VERSION}_kwok-${KWOK_VERSION}_pulumi-${PULUM
 DIR="$CACHE_ROOT/$KEY"
 BIN="$DIR/bin"
 
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok pulumi
+  pulumi-resource-kubernetes pulumi-resource-pulumi-nodejs pulumi-language-nodejs)
+HOST_SRC="$REPO_ROOT/e2e/language-host/main.js"
+HOST_COPY="$DIR/share/language-host/main.js"
+
+have() { local f; for f in "$@"; do [[ -x "$BIN/$f" ]] || return 1; done; }
+# Prints each expected piece that is missing (or, for the language host, older than the repository's).
+missing() {
+  local f
+  for f in "${BINARIES[@]}"; do have "$f" || echo "bin/$f"; done
+  [[ -s "$DIR/share/kwok-stages.yaml" ]] || echo "share/kwok-stages.yaml"
+  cmp -s "$HOST_SRC" "$HOST_COPY" || echo "share/language-host/main.js"
+}
+
 if [[ "${1:-}" == "--print" || "${1:-}" == "--check" ]]; then
-  [[ -f "$DIR/.complete" ]] || { say "toolchain not built yet: run scripts/e2e-toolchain.sh"; exit 1; }
+  todo=$(missing)
+  [[ -z "$todo" ]] || { say "toolchain incomplete (missing: $(echo $todo)): run scripts/e2e-toolchain.sh"; exit 1; }
   echo "$BIN"
   exit 0
 elif [[ $# -gt 0 ]]; then
   die "unknown argument: $1 (usage: $0 [--print|--check])"
 fi
 
-if [[ -f "$DIR/.complete" ]]; then
+if [[ -z "$(missing)" ]]; then
   say "reusing $DIR"
   echo "$BIN"
   exit 0
@@ -66,7 +86,7 @@ mkdir -p "$BIN" "$DIR/src" "$DIR/logs"
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$DIR/.lock"
   flock 9
-  if [[ -f "$DIR/.complete" ]]; then echo "$BIN"; exit 0; fi
+  if [[ -z "$(missing)" ]]; then echo "$BIN"; exit 0; fi
 fi
 
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod
@@ -99,8 +119,6 @@ gobuild() {
   echo "$name $((took / 60))m$((took % 60))s" >>"$DIR/build-times.txt"
   say "built $name in $((took / 60))m$((took % 60))s"
 }
-
-have() { local f; for f in "$@"; do [[ -x "$BIN/$f" ]] || return 1; done; }
 
 # 1. Kubernetes control plane and kubectl.
 if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl; then
@@ -150,10 +168,20 @@ if ! have pulumi; then
     "osusergo,grpcnotrace" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 fi
 
-# 5. The Node.js language host is not built: the module
+# 5. The Node.js language host: its module
 #    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 is not
-#    served here (see e2e/TOOLCHAIN.md). Programs run through the Automation
-#    API's inline mode, where the Node.js process is the language runtime.
+#    served here (see e2e/TOOLCHAIN.md), so our stand-in is installed instead:
+#    plain Node.js that loads @pulumi/pulumi from the project it runs (or
+#    NODE_PATH). The CLI finds it on PATH, or as an installed plugin
+#    ($PULUMI_HOME/plugins/language-nodejs-$PULUMI_VERSION/pulumi-language-nodejs).
+if ! have pulumi-language-nodejs || ! cmp -s "$HOST_SRC" "$HOST_COPY"; then
+  [[ $(node "$HOST_SRC" -version) == "$PULUMI_VERSION" ]] || die "$HOST_SRC does not stand in for $PULUMI_VERSION"
+  mkdir -p "${HOST_COPY%/*}"
+  cp "$HOST_SRC" "$HOST_COPY.tmp" && mv "$HOST_COPY.tmp" "$HOST_COPY"
+  printf '#!/bin/sh\n# Node.js language host stand-in (e2e/language-host/main.js).\nexec node "%s" "$@"\n' "$HOST_COPY" >"$BIN/pulumi-language-nodejs"
+  chmod +x "$BIN/pulumi-language-nodejs"
+  say "installed the Node.js language host stand-in"
+fi
 
 # 6. Kubernetes provider plugin.
 if ! have pulumi-resource-kubernetes; then
@@ -182,9 +210,8 @@ exec node "$entry" "$@"
 EOF
 chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
 
-have kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok pulumi \
-  pulumi-resource-kubernetes pulumi-resource-pulumi-nodejs || die "some binaries are missing in $BIN"
-[[ -s "$DIR/share/kwok-stages.yaml" ]] || die "$DIR/share/kwok-stages.yaml is missing"
+todo=$(missing)
+[[ -z "$todo" ]] || die "still missing in $DIR: $(echo $todo)"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$DIR/.complete"
 say "toolchain ready in $DIR"
 echo "$BIN"
