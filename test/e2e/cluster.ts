@@ -2,10 +2,11 @@
  * End-to-end helpers: find the toolchain built by scripts/e2e-toolchain.sh, start and stop the local control plane
  * of scripts/e2e-cluster.sh, and give the environment in which the real Pulumi CLI runs offline against it.
  *
- * The Node.js language host (pulumi-language-nodejs) is not part of the toolchain (see e2e/TOOLCHAIN.md), so programs
- * run through the Automation API's inline mode (`LocalWorkspace.createOrSelectStack({ program, ... })`), where this
- * Node.js process is the language runtime and the CLI is started with `--client`. `pulumiEnv()` and
- * `pulumiCommand()` give what LocalWorkspace needs.
+ * The real Node.js language host (pulumi-language-nodejs) cannot be obtained here; the toolchain installs a stand-in
+ * (e2e/language-host/, see e2e/TOOLCHAIN.md), so the CLI can run a project folder as users do
+ * (test/e2e/readme-deploy.spec.ts). Suites that vary config programmatically use the Automation API's inline mode
+ * (`LocalWorkspace.createOrSelectStack({ program, ... })`), where this Node.js process is the language runtime and
+ * the CLI is started with `--client`. `pulumiEnv()` and `pulumiCommand()` give what both need.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -17,6 +18,8 @@ const TOOLCHAIN_SCRIPT = path.join(REPO_ROOT, "scripts", "e2e-toolchain.sh");
 const CLUSTER_SCRIPT = path.join(REPO_ROOT, "scripts", "e2e-cluster.sh");
 /** The provider version the toolchain builds, paired with the npm package @pulumi/kubernetes. */
 export const KUBERNETES_PROVIDER_VERSION = "4.25.0";
+/** The CLI version the toolchain builds, and the version of the Node.js language host it installs. */
+export const PULUMI_VERSION = "3.248.0";
 
 /** The toolchain's bin dir, or undefined when it has not been built (`scripts/e2e-toolchain.sh --print`). */
 export function toolchainBinDir(): string | undefined {
@@ -81,19 +84,26 @@ export function startCluster(stateDir: string = fs.mkdtempSync(path.join(os.tmpd
 
 /**
  * Environment for the Pulumi CLI (pass as LocalWorkspace `envVars`): the toolchain first on PATH (the CLI finds
- * pulumi-resource-pulumi-nodejs next to itself), a PULUMI_HOME under `backendDir` with the Kubernetes provider
- * installed, no update checks, no plugin downloads, a local file backend, and NODE_PATH as a fallback for the
- * dynamic-provider plugin, which resolves @pulumi/pulumi from its working directory (the test's).
+ * pulumi-resource-pulumi-nodejs next to itself), a PULUMI_HOME under `backendDir` with the Kubernetes provider and
+ * the Node.js language host stand-in installed, no update checks, no plugin downloads, a local file backend, and
+ * NODE_PATH as a fallback for the plugins written in Node.js, which resolve @pulumi/pulumi from their working
+ * directory.
  */
 export function pulumiEnv(cluster: E2eCluster, backendDir: string): Record<string, string> {
     fs.mkdirSync(backendDir, { recursive: true });
     const home = path.join(backendDir, ".pulumi-home");
     // The Kubernetes provider as an installed plugin (what `pulumi plugin install --file` makes, linked instead of
     // copied): with PULUMI_IGNORE_AMBIENT_PLUGINS the CLI takes it from here and does not warn about $PATH.
-    const pluginDir = path.join(home, "plugins", `resource-kubernetes-v${KUBERNETES_PROVIDER_VERSION}`);
-    fs.mkdirSync(pluginDir, { recursive: true });
-    const plugin = path.join(pluginDir, "pulumi-resource-kubernetes");
-    if (!fs.existsSync(plugin)) fs.symlinkSync(path.join(cluster.binDir, "pulumi-resource-kubernetes"), plugin);
+    const installed: [string, string][] = [
+        [`resource-kubernetes-v${KUBERNETES_PROVIDER_VERSION}`, "pulumi-resource-kubernetes"],
+        [`language-nodejs-v${PULUMI_VERSION}`, "pulumi-language-nodejs"],
+    ];
+    for (const [folder, binary] of installed) {
+        const pluginDir = path.join(home, "plugins", folder);
+        fs.mkdirSync(pluginDir, { recursive: true });
+        const plugin = path.join(pluginDir, binary);
+        if (!fs.existsSync(plugin)) fs.symlinkSync(path.join(cluster.binDir, binary), plugin);
+    }
     return {
         PATH: `${cluster.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
         KUBECONFIG: cluster.kubeconfig,
