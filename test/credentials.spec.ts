@@ -50,7 +50,8 @@ describe("the credentials a running cluster keeps", () => {
         assert.match(cookie, /^[A-Za-z0-9]{32}$/);
         for (const [change, args] of updates) {
             const next = await deploy(args, { engine });
-            assert.deepStrictEqual(credentialsOf(next).state.data, credentialsOf(first).state.data, change);
+            // Not even updated: an update would apply the recorded values over a password recorded by hand.
+            assert.deepStrictEqual(credentialsOf(next).state, credentialsOf(first).state, change);
             for (let ordinal = 0; ordinal < (args.replicas ?? 3); ordinal++) {
                 assert.strictEqual(podEnvironment(next.resources, ordinal).EMQX_NODE__COOKIE, cookie, `${change}, pod ${ordinal}`);
             }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterPlan, SECRET_KEYS, settingEnvName } from "../plan";
+import { ClusterPlan, SECRET_KEYS, VOLUME_GENERATION_LABEL, settingEnvName } from "../plan";
 import { autoNamedMetadata, namedMetadata } from "./metadata";
 
 /** The EMQX settings as `EMQX_*` variables, loaded with `envFrom`. Holds nothing secret. */
@@ -11,6 +11,9 @@ export function buildSettingsConfigMap(plan: ClusterPlan): k8s.core.v1.ConfigMap
     }
     return { metadata: autoNamedMetadata(plan), data };
 }
+
+// Labels that follow the version and the volume generation; the credentials outlive both.
+const CHANGING_LABELS = ["app.kubernetes.io/version", VOLUME_GENERATION_LABEL];
 
 /** What the cluster keeps for its whole life: the values its nodes were first started with. */
 export interface Credentials {
@@ -25,8 +28,12 @@ export interface Credentials {
  * replaced, its data never updated from the program (see `KEPT_SECRET_OPTIONS`). The pods read the cookie from it.
  */
 export function buildCredentialsSecret(plan: ClusterPlan, credentials: Credentials): k8s.core.v1.SecretArgs {
+    // Only labels that never change: an update of this Secret would apply the recorded values again, over a
+    // password recorded by hand (see the README's "Changing the dashboard password").
+    const metadata = namedMetadata(plan, plan.names.credentialsSecret);
+    const labels = Object.fromEntries(Object.entries(plan.labels).filter(([key]) => !CHANGING_LABELS.includes(key)));
     return {
-        metadata: namedMetadata(plan, plan.names.credentialsSecret),
+        metadata: { ...metadata, labels },
         type: "Opaque",
         stringData: pulumi.secret({
             [SECRET_KEYS.cookie]: credentials.cookie,
