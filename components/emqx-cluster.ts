@@ -93,6 +93,8 @@ export class EmqxCluster extends pulumi.ComponentResource {
         for (const warning of shape.warnings) {
             pulumi.log.warn(warning, this);
         }
+        // And those about values that were Outputs, once they are known.
+        plan.apply((p) => p.warnings.filter((w) => !shape.warnings.includes(w)).forEach((w) => pulumi.log.warn(w, this)));
         if (shape.persistence && !this.getProvider("kubernetes::") && serverSideApplyDisabled()) {
             throw new pulumi.ResourceError(
                 `EmqxCluster "${name}": the claim resize patches need server-side apply, which the Kubernetes ` +
