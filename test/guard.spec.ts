@@ -53,6 +53,25 @@ describe("the change guard", () => {
         assert.match(still.refusals[0], /^storageClass:/);
     });
 
+    const EVERY_KIND: [string, EmqxClusterArgs, EmqxClusterArgs][] = [
+        ["version", { version: "4.4.19" }, { version: "5.8.9" }],
+        ["storageClass", { storageClass: "standard" }, { storageClass: "fast-ssd" }],
+        ["storageSize", { storageSize: "2Gi" }, { storageSize: "1Gi" }],
+        ["persistence", {}, { persistence: false }],
+        ["volumeGeneration", { volumeGeneration: 2 }, { volumeGeneration: 1 }],
+    ];
+    for (const [kind, from, to] of EVERY_KIND) {
+        it(`refuses a ${kind} change with the way to acknowledge it, and lets it through once acknowledged`, async () => {
+            const stack = new GuardedStack();
+            assert.deepStrictEqual((await stack.update(from)).refusals, []);
+            const refused = await stack.update(to);
+            assert.strictEqual(refused.refusals.length, 1, refused.refusals.join("\n"));
+            assert.ok(refused.refusals[0].startsWith(`${kind}: `));
+            assert.ok(refused.refusals[0].includes(`add "${kind}" to acknowledgedChanges`));
+            assert.deepStrictEqual((await stack.update({ ...to, acknowledgedChanges: [kind] })).refusals, []);
+        });
+    }
+
     it("accepts reverting a change whose rollout may have failed, and still refuses going below where it was", async () => {
         const stack = new GuardedStack();
         await stack.update({ storageSize: "1Gi" });
