@@ -199,9 +199,12 @@ export function planOutput(
         ...rest,
         // The engine hands other languages' `dashboard` over as one secret Output when the password is secret;
         // the user name is not secret.
-        dashboard: isDeferred(dashboard)
-            ? pulumi.unsecret(pulumi.output(dashboard).apply((d) => ({ username: d?.username })))
-            : { username: (dashboard as DashboardArgs | undefined)?.username },
+        dashboard: {
+            username:
+                pulumi.Output.isInstance(dashboard) || dashboard instanceof Promise
+                    ? pulumi.unsecret(pulumi.output(dashboard).apply((d) => d?.username))
+                    : (dashboard as DashboardArgs | undefined)?.username,
+        },
         hasLicenseKey: licenseKey !== undefined,
     };
     if (!isDeferred(resolvable)) {
