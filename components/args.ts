@@ -52,11 +52,12 @@ export interface NodePortsArgs {
 /** The dashboard's admin account. */
 export interface DashboardArgs {
     /** Admin username. Default `admin`. */
-    username?: string;
+    username?: pulumi.Input<string>;
     /**
-     * Admin password. Default: a generated 32-character alphanumeric password, kept in the stack state.
-     * EMQX reads it only on the first boot of an empty data directory: changing it later does not change the
-     * account; change the password in the dashboard instead.
+     * Admin password, best passed as a secret. Default: a generated 32-character alphanumeric password.
+     * EMQX sets it only on the first boot of an empty data directory, so the component records the first value in
+     * the cluster's credentials Secret and keeps it: a later change is ignored (with a warning at preview) and rolls
+     * nothing. To change the password for real, see "Changing the dashboard password" in the README.
      */
     password?: pulumi.Input<string>;
 }
@@ -64,7 +65,7 @@ export interface DashboardArgs {
 /** etcd discovery settings (discovery `etcd`). */
 export interface EtcdArgs {
     /** etcd client URLs, e.g. `http://etcd-0.etcd:2379`. Required. */
-    endpoints: string[];
+    endpoints: pulumi.Input<pulumi.Input<string>[]>;
     /** Key prefix under which nodes register. Default `emqxcl`. */
     prefix?: string;
     /**
@@ -84,7 +85,9 @@ export interface ResourcesArgs {
 
 /**
  * Everything `EmqxCluster` takes. Settings that decide which objects exist (replicas, version, discovery,
- * persistence, names) are plain values, checked before anything is created.
+ * persistence, volume generation, service type, names) are plain values, checked before anything is created; an
+ * Output there is refused with the fix. Everything else takes `Input<>` (Outputs of other resources, secrets) and is
+ * checked, with the same messages, as soon as its value is known and before any object that uses it is created.
  */
 export interface EmqxClusterArgs {
     /** Number of EMQX nodes. Default 3. Odd counts make split brain less likely. */
@@ -98,13 +101,13 @@ export interface EmqxClusterArgs {
     /** How nodes find each other. Default `dns`. */
     discovery?: DiscoveryMode;
     /** etcd settings; required when `discovery` is `etcd`, refused otherwise. */
-    etcd?: EtcdArgs;
+    etcd?: pulumi.Input<EtcdArgs>;
     /** Keep `/opt/emqx/data` on a PersistentVolumeClaim per pod. Default true; false uses an emptyDir (throwaway). */
     persistence?: boolean;
     /** StorageClass of the data volumes. Default: the cluster's default StorageClass. */
-    storageClass?: string;
+    storageClass?: pulumi.Input<string>;
     /** Size of each data volume. Default `1Gi`. Increases resize the existing volumes in place. */
-    storageSize?: string;
+    storageSize?: pulumi.Input<string>;
     /**
      * Bump (1, 2, ...) to move the cluster to new, empty volumes: the only way to change `storageClass`, shrink
      * `storageSize` or turn `persistence` off or on. A new StatefulSet `<clusterName>-g<N>` starts on new claims, the
@@ -113,8 +116,8 @@ export interface EmqxClusterArgs {
     volumeGeneration?: number;
     /** What happens to the volume of a pod removed by a scale-down. Default `Retain`. */
     volumeRetentionOnScaleDown?: VolumeRetention;
-    /** An existing namespace to deploy into. Default `default`. */
-    namespace?: string;
+    /** An existing namespace to deploy into, e.g. `ns.metadata.name` of a Namespace in the same program. Default `default`. */
+    namespace?: pulumi.Input<string>;
     /**
      * Base name of every Kubernetes object. Default: the component's name. Set it to the old name when you rename the
      * component (with an alias), so the cluster keeps its objects, node names and volumes.
@@ -127,13 +130,13 @@ export interface EmqxClusterArgs {
     /** Host name or address clients use to reach the NodePorts. Default `localhost`. */
     externalHost?: pulumi.Input<string>;
     /** The cluster's DNS domain. Default `cluster.local`. */
-    clusterDomain?: string;
+    clusterDomain?: pulumi.Input<string>;
     /** Image repository. Default `emqx/emqx`; e.g. a mirror, or `emqx/emqx-enterprise`. */
-    image?: string;
+    image?: pulumi.Input<string>;
     /** CPU and memory requests and limits of each EMQX container. */
-    resources?: ResourcesArgs;
+    resources?: pulumi.Input<ResourcesArgs>;
     /** Dashboard admin account. */
-    dashboard?: DashboardArgs;
+    dashboard?: pulumi.Input<DashboardArgs>;
     /** EMQX licence key (5.x). Stored in a Secret, passed as `EMQX_LICENSE__KEY`. */
     licenseKey?: pulumi.Input<string>;
     /**
@@ -142,7 +145,19 @@ export interface EmqxClusterArgs {
      * change rolls the pods. Settings the component manages (node name, cookie, cluster discovery, licence,
      * dashboard account) are refused here: use the dedicated args. Never put secrets here.
      */
-    emqxConfig?: { [path: string]: pulumi.Input<string> };
+    emqxConfig?: pulumi.Input<{ [path: string]: pulumi.Input<string> }>;
+    /**
+     * Kinds of refused change to let through once, by the name the refusal gives (`version`, `storageClass`,
+     * `storageSize`, `persistence`, `volumeGeneration`, ...), e.g. `["storageSize"]`. Each acknowledged kind is
+     * warned about at every preview; remove it once the update is done. Default: none.
+     */
+    acknowledgedChanges?: string[];
+    /**
+     * Whether the change guard (a dynamic-provider resource that refuses unsafe changes at preview) runs. Default
+     * true. Set false only where dynamic providers cannot run (e.g. `pulumi:disable-default-providers` covering
+     * `pulumi-nodejs`): nothing then stops an unsafe change, and every preview warns so.
+     */
+    changeGuard?: boolean;
 }
 
 /** Defaults of every optional arg, in one place. */

@@ -1,11 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ChangeGuardState, unsafeChanges } from "./changes";
+import { ChangeGuardState, GuardRecord, reviewChange } from "./changes";
 
 /** Type token suffix of the guard: `pulumi-nodejs:dynamic/emqx:ChangeGuard`. */
 export const CHANGE_GUARD_TYPE = "ChangeGuard";
 
-interface GuardInputs {
-    state: ChangeGuardState;
+// Pulumi serializes the provider's code into the stack state. A function reached through its module (what an
+// import compiles to) would be serialized as a require() of the installed package's file, which breaks once the
+// package moves or goes; a function held in a local constant is serialized by value, with what it calls.
+const review = reviewChange;
+
+interface GuardInputs extends GuardRecord {
+    readonly acknowledged: readonly string[];
 }
 
 /**
@@ -14,22 +19,31 @@ interface GuardInputs {
  */
 export const changeGuardProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<GuardInputs>, news: GuardInputs) {
-        const reasons = unsafeChanges(olds.state, news.state);
-        return { inputs: news, failures: reasons.map(({ reason }) => ({ property: "state", reason })) };
+        const { refusals, record } = review(olds, { state: news.state, acknowledged: news.acknowledged ?? [] });
+        // No property: the engine would print the property's whole value (the recorded state) before the reason.
+        return {
+            inputs: { ...record, acknowledged: news.acknowledged ?? [] },
+            failures: refusals.map((reason) => ({ property: "", reason })),
+        };
     },
     async create(inputs: GuardInputs) {
         return { id: `${inputs.state.namespace}/${inputs.state.clusterName}`, outs: inputs };
     },
     async diff(_id: string, olds: GuardInputs, news: GuardInputs) {
-        return { changes: JSON.stringify(olds.state) !== JSON.stringify(news.state) };
+        return { changes: JSON.stringify([olds.state, olds.previous]) !== JSON.stringify([news.state, news.previous]) };
     },
     async update(_id: string, _olds: GuardInputs, news: GuardInputs) {
         return { outs: news };
     },
 };
 
+/** The guard's own resource; every Kubernetes object of the cluster depends on it. */
 export class ChangeGuard extends pulumi.dynamic.Resource {
-    constructor(name: string, state: ChangeGuardState, opts?: pulumi.CustomResourceOptions) {
-        super(changeGuardProvider, name, { state }, opts, "emqx", CHANGE_GUARD_TYPE);
+    constructor(
+        name: string,
+        request: { state: pulumi.Input<ChangeGuardState>; acknowledged: pulumi.Input<readonly string[]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(changeGuardProvider, name, { ...request, previous: undefined }, opts, "emqx", CHANGE_GUARD_TYPE);
     }
 }

@@ -84,3 +84,53 @@ export function unsafeChanges(old: ChangeGuardState | undefined, next: ChangeGua
     }
     return reasons;
 }
+
+/** What the change guard keeps in the stack state. */
+export interface GuardRecord {
+    /** What the cluster was last deployed with (or is being deployed with, if that update failed). */
+    readonly state: ChangeGuardState;
+    /**
+     * What it was deployed with before the last change of `state`. An update that failed half-way leaves the
+     * cluster there, so changes that are safe from it (a revert above all) are accepted.
+     */
+    readonly previous?: ChangeGuardState;
+}
+
+/** What the component hands the guard on every run. */
+export interface GuardRequest {
+    readonly state: ChangeGuardState;
+    /** Kinds of change the user acknowledged (`acknowledgedChanges`): not refused. */
+    readonly acknowledged: readonly string[];
+}
+
+function sameState(a: ChangeGuardState | undefined, b: ChangeGuardState | undefined): boolean {
+    return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The guard's decision on an update from the `recorded` run to the `requested` one: the refusals left after the
+ * acknowledged kinds and the reverts are taken out, each as the text the user sees (the reason, the way forward
+ * and the override), and the record to keep when the update goes ahead.
+ */
+export function reviewChange(
+    recorded: Partial<GuardRecord> | undefined,
+    requested: GuardRequest,
+): { refusals: string[]; record: GuardRecord } {
+    const old = recorded?.state;
+    const previous = recorded?.previous;
+    // A kind refused from the recorded state is still fine if it is safe from the state before it: the last
+    // change may never have reached the cluster, and going back must always be possible.
+    const stillUnsafe = previous === undefined ? undefined : new Set(unsafeChanges(previous, requested.state).map((r) => r.change));
+    const refusals = unsafeChanges(old, requested.state)
+        .filter(({ change }) => !requested.acknowledged.includes(change))
+        .filter(({ change }) => stillUnsafe === undefined || stillUnsafe.has(change))
+        .map(
+            ({ change, reason }) =>
+                `${reason}. If you have made sure this is what you want, add "${change}" to acknowledgedChanges ` +
+                `for this update (and remove it afterwards)`,
+        );
+    const record: GuardRecord = sameState(old, requested.state)
+        ? { state: requested.state, previous }
+        : { state: requested.state, previous: old };
+    return { refusals, record };
+}

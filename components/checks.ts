@@ -23,7 +23,7 @@ export interface CheckedArgs {
     readonly replicas: number;
     readonly version: VersionProfile;
     readonly discovery: DiscoveryStrategy;
-    readonly etcd?: EtcdArgs;
+    readonly etcd?: Unwrapped<EtcdArgs>;
     readonly namespace: string;
     readonly clusterDomain: string;
     readonly persistence: boolean;
@@ -37,15 +37,182 @@ export interface CheckedArgs {
     readonly nodePorts: NodePortsArgs;
     readonly image: string;
     readonly dashboardUsername: string;
-    readonly emqxConfig: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly emqxConfig: Readonly<Record<string, string>>;
+    readonly hasLicenseKey: boolean;
+    readonly acknowledgedChanges: readonly string[];
+    readonly changeGuard: boolean;
+    /** More than one node: a PodDisruptionBudget keeps a drain from stopping two at once. */
+    readonly createPodDisruptionBudget: boolean;
     readonly warnings: readonly string[];
 }
+
+/** What the constructor decides before any Input is known: which objects exist. */
+export type ClusterShape = Pick<
+    CheckedArgs,
+        | "base"
+    | "replicas"
+    | "version"
+    | "discovery"
+    | "persistence"
+    | "volumeGeneration"
+    | "serviceType"
+    | "changeGuard"
+    | "createPodDisruptionBudget"
+    | "warnings"
+>;
+
+type Unwrapped<T> = pulumi.Unwrap<T>;
+
+/**
+ * The args with every Input resolved, except the secret ones (`dashboard.password`, `licenseKey`), which flow
+ * only into the credentials and never into the plan.
+ */
+export type ResolvedArgs = Omit<Unwrapped<EmqxClusterArgs>, "dashboard" | "licenseKey"> & {
+    readonly dashboard?: { readonly username?: string };
+    /** Whether a licence key was given; its value stays out of the plan. */
+    readonly hasLicenseKey?: boolean;
+};
 
 /** Collects problems as `field: what is wrong and how to fix it`. */
 class Problems {
     readonly list: string[] = [];
     add(field: string, message: string): void {
         this.list.push(`${field}: ${message}`);
+    }
+}
+
+/** What a value check may need to know besides the value. */
+export interface ValueContext {
+    /** Undefined when the version itself is invalid. */
+    readonly version?: VersionProfile;
+}
+
+/** A check of one arg's plain value: the problem (what is wrong and the fix), or undefined when it is fine. */
+export type ValueCheck<T> = (value: T, context: ValueContext) => string | undefined;
+
+/**
+ * The checks of the args that take `Input<>`, by field. Each runs on the plain value: at once when the arg is a
+ * plain value, and when an Output's value is known otherwise, before any object that uses it is created (in
+ * `planCluster`, or for the secret ones in `checkedSecret`). Add a check to a field's list to have it run in both cases.
+ */
+export const VALUE_CHECKS: {
+    readonly namespace: readonly ValueCheck<string>[];
+    readonly clusterDomain: readonly ValueCheck<string>[];
+    readonly storageClass: readonly ValueCheck<string>[];
+    readonly storageSize: readonly ValueCheck<string>[];
+    readonly externalHost: readonly ValueCheck<string>[];
+    readonly image: readonly ValueCheck<string>[];
+    readonly "dashboard.username": readonly ValueCheck<string>[];
+    readonly "dashboard.password": readonly ValueCheck<string>[];
+    readonly licenseKey: readonly ValueCheck<string>[];
+    readonly "etcd.endpoints": readonly ValueCheck<string>[];
+} = {
+    namespace: [
+        (namespace) =>
+            isDns1123Label(namespace)
+                ? undefined
+                : `"${namespace}" is not a valid namespace name (lowercase letters, digits, '-', at most 63)`,
+    ],
+    clusterDomain: [
+        (domain) => (isDns1123Subdomain(domain) ? undefined : `"${domain}" is not a DNS domain such as cluster.local`),
+    ],
+    storageClass: [
+        (storageClass) =>
+            isDns1123Subdomain(storageClass)
+                ? undefined
+                : `"${storageClass}" is not a valid StorageClass name (lowercase DNS subdomain)`,
+    ],
+    storageSize: [
+        (size) => {
+            const bytes = storageBytes(size);
+            return bytes !== undefined && bytes > 0
+                ? undefined
+                : `"${size}" is not a positive Kubernetes quantity such as 1Gi or 500Mi`;
+        },
+    ],
+    externalHost: [],
+    image: [
+        (image) => {
+            const lastSegment = image.split("/").pop() ?? "";
+            return /^[a-z0-9][a-z0-9._/:-]*$/.test(image) && !lastSegment.includes(":") && !image.includes("@")
+                ? undefined
+                : `"${image}" must be a repository without tag or digest, e.g. emqx/emqx; the tag comes from version`;
+        },
+    ],
+    "dashboard.username": [
+        (username) =>
+            /^[A-Za-z0-9_.-]+$/.test(username) ? undefined : `"${username}" may contain only letters, digits, '_', '.' and '-'`,
+    ],
+    "dashboard.password": [],
+    licenseKey: [],
+    "etcd.endpoints": [
+        (endpoint) => (/^https?:\/\/[^\s,]+$/.test(endpoint) ? undefined : `"${endpoint}" is not an http:// or https:// URL`),
+    ],
+};
+
+type CheckedField = keyof typeof VALUE_CHECKS;
+
+/**
+ * Runs the checks of `field` on a plain value and returns the problems as `field: message`. For values that only
+ * become known later (inside an apply), so that they fail with the same messages as plain ones.
+ */
+export function valueProblems(field: CheckedField, value: string, context: ValueContext): string[] {
+    return VALUE_CHECKS[field].flatMap((check) => {
+        const problem = check(value, context);
+        return problem === undefined ? [] : [`${field}: ${problem}`];
+    });
+}
+
+/** Whether a value is (or holds, at any depth) an Output or a Promise: its value is not known yet. */
+export function isDeferred(value: unknown): boolean {
+    if (pulumi.Output.isInstance(value) || value instanceof Promise) {
+        return true;
+    }
+    if (Array.isArray(value)) {
+        return value.some(isDeferred);
+    }
+    if (isPlainObject(value) && !pulumi.Resource.isInstance(value)) {
+        return Object.values(value).some(isDeferred);
+    }
+    return false;
+}
+
+/** The value of an Input when it is known now; `undefined` for an unset or not-yet-known one. */
+function known<T>(value: pulumi.Input<T> | undefined): T | undefined {
+    return isDeferred(value) ? undefined : (value as T | undefined);
+}
+
+function checkKnown(problems: Problems, field: CheckedField, value: unknown, context: ValueContext): void {
+    if (typeof value === "string") {
+        problems.list.push(...valueProblems(field, value, context));
+    }
+}
+
+// Args the constructor branches on: which objects exist, their Pulumi names, the guard.
+const STRUCTURAL_ARGS = [
+    "replicas",
+    "version",
+    "discovery",
+    "persistence",
+    "volumeGeneration",
+    "volumeRetentionOnScaleDown",
+    "clusterName",
+    "serviceType",
+    "nodePorts",
+    "acknowledgedChanges",
+    "changeGuard",
+] as const;
+
+function checkPlainStructure(args: EmqxClusterArgs, problems: Problems): void {
+    for (const field of STRUCTURAL_ARGS) {
+        if (isDeferred(args[field])) {
+            problems.add(
+                field,
+                `must be a plain value, not an Output: it decides which objects the component creates, before any ` +
+                    `Output is known. Pass the value itself (a literal or a config value); if it comes from another ` +
+                    `resource, pass that value as a literal and add the resource to the component's dependsOn`,
+            );
+        }
     }
 }
 
@@ -81,7 +248,7 @@ function checkName(componentName: string, args: EmqxClusterArgs, problems: Probl
 }
 
 /** Replicas, version, discovery and licence, which only make sense together. */
-function checkTopology(args: EmqxClusterArgs, problems: Problems, warnings: string[]) {
+function checkTopology(args: EmqxClusterArgs, hasLicenseKey: boolean, problems: Problems, warnings: string[]) {
     const replicas = args.replicas ?? DEFAULTS.replicas;
     if (!Number.isInteger(replicas) || replicas < 1) {
         problems.add("replicas", `${JSON.stringify(args.replicas)} is not a positive integer; use 1 or more (odd counts, e.g. 3)`);
@@ -117,7 +284,7 @@ function checkTopology(args: EmqxClusterArgs, problems: Problems, warnings: stri
         );
     }
 
-    if (version?.family.licenceRequiredForCluster && replicas > 1 && args.licenseKey === undefined) {
+    if (version?.family.licenceRequiredForCluster && replicas > 1 && !hasLicenseKey) {
         problems.add(
             "licenseKey",
             `EMQX ${version.version} is a Business Source License release: without a licence key it runs a single ` +
@@ -125,59 +292,57 @@ function checkTopology(args: EmqxClusterArgs, problems: Problems, warnings: stri
                 `replicas to 1, or use 5.8.9, the last Apache-2.0 release`,
         );
     }
-    if (version && args.licenseKey !== undefined && !version.licenseKeyPath) {
+    if (version && hasLicenseKey && !version.licenseKeyPath) {
         problems.add("licenseKey", `EMQX ${version.version} takes no licence key; remove licenseKey or use EMQX 5.x`);
     }
     return { replicas, discovery, version, mode };
 }
 
-function checkEtcd(args: EmqxClusterArgs, mode: string, problems: Problems): void {
-    const etcd = args.etcd;
+function checkEtcd(args: EmqxClusterArgs, mode: string, problems: Problems, context: ValueContext): void {
     if (mode !== "etcd") {
-        if (etcd !== undefined) {
+        if (args.etcd !== undefined) {
             problems.add("etcd", `etcd settings apply only to discovery "etcd" (discovery is "${mode}"); remove etcd`);
         }
         return;
     }
-    if (!etcd || !Array.isArray(etcd.endpoints) || etcd.endpoints.length === 0) {
+    if (args.etcd === undefined) {
         problems.add("etcd.endpoints", `discovery "etcd" needs at least one etcd client URL, e.g. ["http://etcd:2379"]`);
-    } else {
-        for (const endpoint of etcd.endpoints) {
-            if (!/^https?:\/\/[^\s,]+$/.test(endpoint)) {
-                problems.add("etcd.endpoints", `"${endpoint}" is not an http:// or https:// URL`);
-            }
-        }
+        return;
     }
-    if (etcd?.tlsSecretName !== undefined && !isDns1123Subdomain(etcd.tlsSecretName)) {
+    const etcd = known(args.etcd);
+    if (!etcd) {
+        return;
+    }
+    const endpoints = known(etcd.endpoints);
+    if (endpoints !== undefined && (!Array.isArray(endpoints) || endpoints.length === 0)) {
+        problems.add("etcd.endpoints", `discovery "etcd" needs at least one etcd client URL, e.g. ["http://etcd:2379"]`);
+    }
+    for (const endpoint of Array.isArray(endpoints) ? endpoints : []) {
+        checkKnown(problems, "etcd.endpoints", endpoint, context);
+    }
+    if (etcd.tlsSecretName !== undefined && !isDns1123Subdomain(etcd.tlsSecretName)) {
         problems.add("etcd.tlsSecretName", `"${etcd.tlsSecretName}" is not a valid Secret name`);
     }
-    if (etcd?.prefix !== undefined && !/^[A-Za-z0-9_-]+$/.test(etcd.prefix)) {
+    if (etcd.prefix !== undefined && !/^[A-Za-z0-9_-]+$/.test(etcd.prefix)) {
         problems.add("etcd.prefix", `"${etcd.prefix}" may contain only letters, digits, '_' and '-'`);
     }
 }
 
-function checkPlacement(args: EmqxClusterArgs, problems: Problems) {
-    const namespace = args.namespace ?? DEFAULTS.namespace;
-    if (!isDns1123Label(namespace)) {
-        problems.add("namespace", `"${namespace}" is not a valid namespace name (lowercase letters, digits, '-', at most 63)`);
-    }
-    const clusterDomain = args.clusterDomain ?? DEFAULTS.clusterDomain;
-    if (!isDns1123Subdomain(clusterDomain)) {
-        problems.add("clusterDomain", `"${clusterDomain}" is not a DNS domain such as cluster.local`);
-    }
+function checkPlacement(args: EmqxClusterArgs, problems: Problems, context: ValueContext) {
+    const namespace = known(args.namespace) ?? DEFAULTS.namespace;
+    checkKnown(problems, "namespace", namespace, context);
+    const clusterDomain = known(args.clusterDomain) ?? DEFAULTS.clusterDomain;
+    checkKnown(problems, "clusterDomain", clusterDomain, context);
+    checkKnown(problems, "externalHost", known(args.externalHost), context);
     return { namespace, clusterDomain };
 }
 
-function checkStorage(args: EmqxClusterArgs, problems: Problems) {
+function checkStorage(args: EmqxClusterArgs, problems: Problems, context: ValueContext) {
     const persistence = args.persistence ?? DEFAULTS.persistence;
-    const storageSize = args.storageSize ?? DEFAULTS.storageSize;
-    const bytes = storageBytes(storageSize);
-    if (bytes === undefined || bytes <= 0) {
-        problems.add("storageSize", `"${storageSize}" is not a positive Kubernetes quantity such as 1Gi or 500Mi`);
-    }
-    if (args.storageClass !== undefined && !isDns1123Subdomain(args.storageClass)) {
-        problems.add("storageClass", `"${args.storageClass}" is not a valid StorageClass name (lowercase DNS subdomain)`);
-    }
+    const storageSize = known(args.storageSize) ?? DEFAULTS.storageSize;
+    checkKnown(problems, "storageSize", storageSize, context);
+    const storageClass = known(args.storageClass);
+    checkKnown(problems, "storageClass", storageClass, context);
     if (!persistence && args.storageClass !== undefined) {
         problems.add("storageClass", `has no effect with persistence off; remove storageClass or set persistence to true`);
     }
@@ -191,9 +356,9 @@ function checkStorage(args: EmqxClusterArgs, problems: Problems) {
     }
     return {
         persistence,
-        storageClass: persistence ? args.storageClass : undefined,
+        storageClass: persistence ? storageClass : undefined,
         storageSize,
-        storageBytes: bytes ?? 0,
+        storageBytes: storageBytes(storageSize) ?? 0,
         volumeGeneration,
         retentionOnScaleDown,
     };
@@ -229,29 +394,19 @@ function checkService(args: EmqxClusterArgs, problems: Problems) {
     return { serviceType, nodePorts };
 }
 
-function checkImage(args: EmqxClusterArgs, problems: Problems): string {
-    const image = args.image ?? DEFAULTS.image;
-    const lastSegment = image.split("/").pop() ?? "";
-    if (!/^[a-z0-9][a-z0-9._/:-]*$/.test(image) || lastSegment.includes(":") || image.includes("@")) {
-        problems.add("image", `"${image}" must be a repository without tag or digest, e.g. emqx/emqx; the tag comes from version`);
-    }
-    return image;
-}
-
-function checkDashboard(args: EmqxClusterArgs, problems: Problems): string {
-    const username = args.dashboard?.username ?? DEFAULTS.dashboardUsername;
-    if (!/^[A-Za-z0-9_.-]+$/.test(username)) {
-        problems.add("dashboard.username", `"${username}" may contain only letters, digits, '_', '.' and '-'`);
-    }
+function checkDashboard(args: EmqxClusterArgs, problems: Problems, context: ValueContext): string {
+    const username = known(known(args.dashboard)?.username) ?? DEFAULTS.dashboardUsername;
+    checkKnown(problems, "dashboard.username", username, context);
     return username;
 }
 
-function checkEmqxConfig(args: EmqxClusterArgs, version: VersionProfile | undefined, problems: Problems) {
-    const extra = args.emqxConfig ?? {};
+function checkEmqxConfig(args: EmqxClusterArgs, hasLicenseKey: boolean, problems: Problems, context: ValueContext) {
+    const extra = known(args.emqxConfig) ?? {};
     if (!isPlainObject(extra)) {
         problems.add("emqxConfig", `must be an object of configuration paths to values`);
         return {};
     }
+    const { version } = context;
     for (const [path, value] of Object.entries(extra)) {
         if (!CONFIG_PATH.test(path)) {
             problems.add(`emqxConfig["${path}"]`, `is not an EMQX configuration path such as "mqtt.max_packet_size"`);
@@ -269,32 +424,57 @@ function checkEmqxConfig(args: EmqxClusterArgs, version: VersionProfile | undefi
             );
         }
     }
-    if (version && extra["node.role"] === "replicant" && !version.supportsReplicantOpenSource && args.licenseKey === undefined) {
+    if (version && extra["node.role"] === "replicant" && !version.supportsReplicantOpenSource && !hasLicenseKey) {
         problems.add(
             'emqxConfig["node.role"]',
             `open-source EMQX ${version.version} refuses the replicant role (from 5.8.0 on); remove node.role, ` +
                 `use 5.0-5.7, or a licensed release with licenseKey`,
         );
     }
-    return extra as Record<string, pulumi.Input<string>>;
+    return extra as Record<string, string>;
 }
 
-/**
- * Applies the defaults and checks every arg. Throws `EmqxArgsError` listing every problem, each with the field
- * and the fix; nothing is created before this returns.
- */
-export function checkArgs(componentName: string, args: EmqxClusterArgs): CheckedArgs {
+function checkAcknowledged(args: EmqxClusterArgs, problems: Problems, warnings: string[]): readonly string[] {
+    const acknowledged = args.acknowledgedChanges ?? [];
+    if (!Array.isArray(acknowledged) || acknowledged.some((kind) => typeof kind !== "string")) {
+        problems.add("acknowledgedChanges", `must be a list of change kinds, e.g. ["storageSize"]`);
+        return [];
+    }
+    if (acknowledged.length > 0) {
+        warnings.push(
+            `acknowledgedChanges lets ${acknowledged.join(", ")} changes through the change guard unchecked; ` +
+                `remove it once the update that needed it is done`,
+        );
+    }
+    if (args.changeGuard === false) {
+        warnings.push(
+            `changeGuard is false: nothing refuses an update that would lose data or fail half-way (a version, ` +
+                `storage or volume generation change); set it back to true where dynamic providers can run`,
+        );
+    }
+    return acknowledged;
+}
+
+function collect(componentName: string, args: EmqxClusterArgs) {
     const problems = new Problems();
     const warnings: string[] = [];
+    checkPlainStructure(args, problems);
+    if (problems.list.length > 0) {
+        throw new EmqxArgsError(componentName, problems.list);
+    }
+    const hasLicenseKey = args.licenseKey !== undefined || (args as ResolvedArgs).hasLicenseKey === true;
     const base = checkName(componentName, args, problems);
-    const { replicas, version, discovery, mode } = checkTopology(args, problems, warnings);
-    checkEtcd(args, mode, problems);
-    const placement = checkPlacement(args, problems);
-    const storage = checkStorage(args, problems);
+    const { replicas, version, discovery, mode } = checkTopology(args, hasLicenseKey, problems, warnings);
+    const context: ValueContext = { version };
+    checkEtcd(args, mode, problems, context);
+    const placement = checkPlacement(args, problems, context);
+    const storage = checkStorage(args, problems, context);
     const service = checkService(args, problems);
-    const image = checkImage(args, problems);
-    const dashboardUsername = checkDashboard(args, problems);
-    const emqxConfig = checkEmqxConfig(args, version, problems);
+    const image = known(args.image) ?? DEFAULTS.image;
+    checkKnown(problems, "image", image, context);
+    const dashboardUsername = checkDashboard(args, problems, context);
+    const emqxConfig = checkEmqxConfig(args, hasLicenseKey, problems, context);
+    const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     if (problems.list.length > 0 || !version || !discovery) {
         throw new EmqxArgsError(componentName, problems.list);
     }
@@ -303,13 +483,34 @@ export function checkArgs(componentName: string, args: EmqxClusterArgs): Checked
         replicas,
         version,
         discovery,
-        etcd: args.etcd,
+        etcd: known(args.etcd) as Unwrapped<EtcdArgs> | undefined,
         ...placement,
         ...storage,
         ...service,
         image,
         dashboardUsername,
         emqxConfig,
+        hasLicenseKey,
+        acknowledgedChanges,
+        changeGuard: args.changeGuard ?? true,
+        createPodDisruptionBudget: replicas > 1,
         warnings,
     };
+}
+
+/**
+ * Checks what can be checked now: every structural arg, and every Input arg given as a plain value. Throws
+ * `EmqxArgsError` listing every problem, each with the field and the fix; nothing is created before this returns.
+ * Input args given as Outputs are checked by `checkArgs` once known.
+ */
+export function checkShape(componentName: string, args: EmqxClusterArgs): ClusterShape {
+    return collect(componentName, args);
+}
+
+/**
+ * Applies the defaults and checks every arg, all values known. Throws `EmqxArgsError` listing every problem, each
+ * with the field and the fix.
+ */
+export function checkArgs(componentName: string, args: ResolvedArgs): CheckedArgs {
+    return collect(componentName, args as EmqxClusterArgs);
 }

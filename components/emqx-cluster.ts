@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { EmqxClusterArgs } from "./args";
 import { ChangeGuard } from "./change-guard";
 import { ClientConfig, buildClientConfig } from "./client-config";
-import { GeneratedSecret } from "./generated-secret";
-import { buildSecret, buildSettingsConfigMap } from "./objects/configuration";
+import { ClusterShape, EmqxArgsError, checkShape, valueProblems } from "./checks";
+import { KEPT_SECRET_OPTIONS, generateSecretValue, secretValue } from "./generated-secret";
+import { buildCredentialsSecret, buildSecret, buildSettingsConfigMap } from "./objects/configuration";
 import { buildPodDisruptionBudget } from "./objects/disruption";
 import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAccount } from "./objects/rbac";
 import { buildClientService, buildHeadlessService } from "./objects/services";
@@ -12,14 +13,32 @@ import { buildStatefulSet } from "./objects/statefulset";
 import { buildDataClaimResize } from "./objects/volumes";
 import { generationSuffix } from "./names";
 import { externalEndpoint, listenerNodePort, url } from "./outputs";
-import { EmqxArgsError } from "./checks";
-import { planCluster } from "./plan";
+import { ClusterPlan, SECRET_KEYS, planOutput } from "./plan";
 
 /** The storage request of the StatefulSet's claim template. */
 const CLAIM_TEMPLATE_SIZE_PATH = "spec.volumeClaimTemplates[0].spec.resources.requests.storage";
 
 /** Length of the generated Erlang cookie and dashboard password. */
 const GENERATED_SECRET_LENGTH = 32;
+
+/**
+ * Resource args built from the plan, one Output per field: the object waits for every value it uses to be known
+ * and checked, and for the resources those values come from.
+ */
+function fromPlan<T extends object>(
+    plan: pulumi.Output<ClusterPlan>,
+    build: (plan: ClusterPlan) => T,
+    fields: readonly NoInfer<keyof T>[],
+): T {
+    // Field by field, so that a secret field (a Secret's data) does not make the others secret.
+    return Object.fromEntries(fields.map((field) => [field, plan.apply((p) => build(p)[field])])) as T;
+}
+
+/** Whether the default Kubernetes provider is configured without server-side apply, which the claim patches need. */
+function serverSideApplyDisabled(): boolean {
+    const configured = new pulumi.Config("kubernetes").getBoolean("enableServerSideApply");
+    return configured === false || process.env.PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY === "false";
+}
 
 /**
  * A clustered EMQX MQTT broker on Kubernetes: a StatefulSet under a headless Service, with version-correct
@@ -47,7 +66,10 @@ export class EmqxCluster extends pulumi.ComponentResource {
     public readonly nodeNames: pulumi.Output<string[]>;
     /** The dashboard admin user, created on the first boot of an empty data directory. */
     public readonly dashboardUsername: pulumi.Output<string>;
-    /** The dashboard admin password (secret). Changing it later does not change the account: EMQX reads it once. */
+    /**
+     * The dashboard admin password (secret), as the cluster keeps it in its credentials Secret: the one EMQX was
+     * first started with. A later change of `dashboard.password` does not change it (EMQX reads it once).
+     */
     public readonly dashboardPassword: pulumi.Output<string>;
     /**
      * How an MQTT client connects: URLs of every listener from outside and inside the cluster, TLS and where client
@@ -58,106 +80,126 @@ export class EmqxCluster extends pulumi.ComponentResource {
     constructor(name: string, args: EmqxClusterArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("emqx:index:EmqxCluster", name, {}, opts);
 
-        let plan;
+        const asResourceError = (err: unknown) =>
+            err instanceof EmqxArgsError ? new pulumi.ResourceError(err.message, this) : (err as Error);
+        let shape: ClusterShape;
+        let plan: pulumi.Output<ClusterPlan>;
         try {
-            plan = planCluster(name, args);
+            shape = checkShape(name, args);
+            plan = planOutput(name, args, asResourceError);
         } catch (err) {
-            if (err instanceof EmqxArgsError) {
-                throw new pulumi.ResourceError(err.message, this);
-            }
-            throw err;
+            throw asResourceError(err);
         }
-        for (const warning of plan.warnings) {
+        for (const warning of shape.warnings) {
             pulumi.log.warn(warning, this);
         }
-
-        // Every Kubernetes object waits for the guard: an unsafe change stops the update before anything changes.
-        const guard = new ChangeGuard(`${name}-guard`, plan.guard, { parent: this });
-        const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
-            parent: this,
-            dependsOn: [guard, ...dependsOn],
-        });
-
-        const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, buildServiceAccount(plan), child());
-        const rbac: pulumi.Resource[] = [serviceAccount];
-        if (plan.discovery.needsEndpointsAccess) {
-            const role = new k8s.rbac.v1.Role(`${name}-endpoints-reader`, buildEndpointsReaderRole(plan), child());
-            rbac.push(
-                role,
-                new k8s.rbac.v1.RoleBinding(`${name}-endpoints-reader`, buildEndpointsReaderBinding(plan), child([role, serviceAccount])),
+        // And those about values that were Outputs, once they are known.
+        plan.apply((p) => p.warnings.filter((w) => !shape.warnings.includes(w)).forEach((w) => pulumi.log.warn(w, this)));
+        if (shape.persistence && !this.getProvider("kubernetes::") && serverSideApplyDisabled()) {
+            throw new pulumi.ResourceError(
+                `EmqxCluster "${name}": the claim resize patches need server-side apply, which the Kubernetes ` +
+                    `provider's enableServerSideApply=false turns off; remove that setting (true is the default)`,
+                this,
             );
         }
 
-        const cookie = new GeneratedSecret(`${name}-cookie`, GENERATED_SECRET_LENGTH, { parent: this });
-        const dashboardPassword: pulumi.Output<string> = args.dashboard?.password
-            ? pulumi.secret(args.dashboard.password)
-            : new GeneratedSecret(`${name}-dashboard-password`, GENERATED_SECRET_LENGTH, { parent: this }).value;
-        // Any change replaces these auto-named objects under a new name, which rolls the pods, even when the
-        // provider was told to treat ConfigMaps and Secrets as mutable (enableConfigMapMutable/enableSecretMutable).
-        const replacedOnChange = { replaceOnChanges: ["*"] };
+        // Every Kubernetes object waits for the guard: an unsafe change stops the update before anything changes.
+        const guard = shape.changeGuard
+            ? new ChangeGuard(
+                  `${name}-guard`,
+                  { state: plan.apply((p) => p.guard), acknowledged: plan.apply((p) => p.acknowledgedChanges) },
+                  { parent: this },
+              )
+            : undefined;
+        const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+            parent: this,
+            dependsOn: guard ? [guard, ...dependsOn] : dependsOn,
+        });
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            fromPlan(plan, buildServiceAccount, ["metadata", "automountServiceAccountToken"]),
+            child(),
+        );
+        const rbac: pulumi.Resource[] = [serviceAccount];
+        if (shape.discovery.needsEndpointsAccess) {
+            const role = new k8s.rbac.v1.Role(`${name}-endpoints-reader`, fromPlan(plan, buildEndpointsReaderRole, ["metadata", "rules"]), child());
+            rbac.push(
+                role,
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-endpoints-reader`,
+                    fromPlan(plan, buildEndpointsReaderBinding, ["metadata", "roleRef", "subjects"]),
+                    child([role, serviceAccount]),
+                ),
+            );
+        }
+
+        const { credentials, dashboardPassword } = this.keptCredentials(name, shape, plan, args, child);
         const secret = new k8s.core.v1.Secret(
             `${name}-secrets`,
-            buildSecret(plan, {
-                cookie: cookie.value,
-                dashboardPassword,
-                licenseKey: plan.licenseKey === undefined ? undefined : pulumi.secret(plan.licenseKey),
-            }),
-            { ...child(), ...replacedOnChange },
+            fromPlan<k8s.core.v1.SecretArgs>(plan, (p) => buildSecret(p, { dashboardPassword, licenseKey: this.checkedSecret(name, "licenseKey", args.licenseKey, shape) }), [
+                "metadata",
+                "type",
+                "stringData",
+            ]),
+            // Any change replaces these auto-named objects under a new name, which rolls the pods, even when the
+            // provider was told to treat ConfigMaps and Secrets as mutable (enableConfigMapMutable/enableSecretMutable).
+            { ...child(), replaceOnChanges: ["*"] },
         );
-        const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, buildSettingsConfigMap(plan), {
+        const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, fromPlan(plan, buildSettingsConfigMap, ["metadata", "data"]), {
             ...child(),
-            ...replacedOnChange,
+            replaceOnChanges: ["*"],
         });
-        const headless = new k8s.core.v1.Service(`${name}-headless`, buildHeadlessService(plan), child());
+        const headless = new k8s.core.v1.Service(`${name}-headless`, fromPlan(plan, buildHeadlessService, ["metadata", "spec"]), child());
 
         // Each volume generation is its own StatefulSet resource: bumping it creates the new StatefulSet on new
         // claims before the old one is deleted, rather than replacing an object whose immutable fields changed,
         // which Kubernetes refuses and Pulumi cannot preview.
         const statefulSet = new k8s.apps.v1.StatefulSet(
-            `${name}-sts${generationSuffix(plan.persistence.volumeGeneration)}`,
-            buildStatefulSet(plan, { configMapName: settings.metadata.name, secretName: secret.metadata.name }),
+            `${name}-sts${generationSuffix(shape.volumeGeneration)}`,
+            fromPlan<k8s.apps.v1.StatefulSetArgs>(plan, (p) => buildStatefulSet(p, { configMapName: settings.metadata.name, secretName: secret.metadata.name }), [
+                "metadata",
+                "spec",
+            ]),
             {
-                ...child([...rbac, headless, settings, secret]),
+                ...child([...rbac, headless, settings, secret, credentials]),
                 // The claim template is immutable; a larger storageSize reaches the claims through the resize
                 // patches below instead.
-                ignoreChanges: plan.persistence.enabled ? [CLAIM_TEMPLATE_SIZE_PATH] : [],
+                ignoreChanges: shape.persistence ? [CLAIM_TEMPLATE_SIZE_PATH] : [],
                 deleteBeforeReplace: true,
             },
         );
 
-        if (plan.persistence.enabled) {
-            for (let ordinal = 0; ordinal < plan.replicas; ordinal++) {
+        if (shape.persistence) {
+            for (let ordinal = 0; ordinal < shape.replicas; ordinal++) {
                 new k8s.core.v1.PersistentVolumeClaimPatch(
                     `${name}-data-${ordinal}`,
-                    buildDataClaimResize(plan, ordinal),
+                    fromPlan<k8s.core.v1.PersistentVolumeClaimPatchArgs>(plan, (p) => buildDataClaimResize(p, ordinal), ["metadata", "spec"]),
                     // Forgetting a resize patch must never touch the claim or its data.
                     { ...child([statefulSet]), retainOnDelete: true },
                 );
             }
         }
 
-        const client = new k8s.core.v1.Service(`${name}-client`, buildClientService(plan), child([statefulSet]));
-        if (plan.createPodDisruptionBudget) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, buildPodDisruptionBudget(plan), child([statefulSet]));
+        const client = new k8s.core.v1.Service(`${name}-client`, fromPlan(plan, buildClientService, ["metadata", "spec"]), child([statefulSet]));
+        if (shape.createPodDisruptionBudget) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, fromPlan(plan, buildPodDisruptionBudget, ["metadata", "spec"]), child([statefulSet]));
         }
 
-        this.nodePort = listenerNodePort(plan, client, "mqtt");
-        this.dashboardNodePort = listenerNodePort(plan, client, "dashboard");
-        this.dashboardUrl = url("http", externalEndpoint(plan, client, "dashboard"));
+        const endpoint = (listener: "mqtt" | "mqtts" | "ws" | "wss" | "dashboard") =>
+            externalEndpoint(plan, shape.serviceType, client, listener);
+        this.nodePort = listenerNodePort(shape.serviceType, client, "mqtt");
+        this.dashboardNodePort = listenerNodePort(shape.serviceType, client, "dashboard");
+        this.dashboardUrl = url("http", endpoint("dashboard"));
         this.headlessServiceName = headless.metadata.name;
         this.statefulSetName = statefulSet.metadata.name;
-        this.namespace = pulumi.output(plan.namespace);
-        this.nodeNames = pulumi.output(Array.from({ length: plan.replicas }, (_, i) => plan.names.nodeName(i)));
-        this.dashboardUsername = pulumi.output(plan.dashboardUsername);
-        this.dashboardPassword = pulumi.secret(dashboardPassword);
+        this.namespace = plan.apply((p) => p.namespace);
+        this.nodeNames = plan.apply((p) => Array.from({ length: p.replicas }, (_, i) => p.names.nodeName(i)));
+        this.dashboardUsername = plan.apply((p) => p.dashboardUsername);
+        this.dashboardPassword = dashboardPassword;
         this.clientConfig = pulumi
-            .output({
-                mqtt: externalEndpoint(plan, client, "mqtt"),
-                mqtts: externalEndpoint(plan, client, "mqtts"),
-                ws: externalEndpoint(plan, client, "ws"),
-                wss: externalEndpoint(plan, client, "wss"),
-            })
-            .apply((external) => buildClientConfig(plan, external));
+            .all([plan, pulumi.output({ mqtt: endpoint("mqtt"), mqtts: endpoint("mqtts"), ws: endpoint("ws"), wss: endpoint("wss") })])
+            .apply(([p, external]) => buildClientConfig(p, external));
         this.mqttUrl = this.clientConfig.apply((config) => config.url);
         this.mqttInternalUrl = this.clientConfig.apply((config) => config.internalUrl);
 
@@ -175,5 +217,71 @@ export class EmqxCluster extends pulumi.ComponentResource {
             dashboardPassword: this.dashboardPassword,
             clientConfig: this.clientConfig,
         });
+    }
+
+    /**
+     * A secret arg, checked once its value is known (it may be an Output from another language or resource), and
+     * kept secret. Undefined when not given.
+     */
+    private checkedSecret(
+        name: string,
+        field: "dashboard.password" | "licenseKey",
+        value: pulumi.Input<string> | undefined,
+        shape: ClusterShape,
+    ): pulumi.Output<string> | undefined {
+        if (value === undefined) {
+            return undefined;
+        }
+        return pulumi.secret(
+            pulumi.output(value).apply((v) => {
+                const problems = valueProblems(field, v, { version: shape.version });
+                if (problems.length > 0) {
+                    throw new pulumi.ResourceError(new EmqxArgsError(name, problems).message, this);
+                }
+                return v;
+            }),
+        );
+    }
+
+    /**
+     * The Erlang cookie and the dashboard password, generated (or given) once and kept by a Secret that is never
+     * replaced nor updated: a config change, a scale or a version change keeps the cookie, and the
+     * `dashboardPassword` output is read back from what the cluster holds.
+     */
+    private keptCredentials(
+        name: string,
+        shape: ClusterShape,
+        plan: pulumi.Output<ClusterPlan>,
+        args: EmqxClusterArgs,
+        child: (dependsOn?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    ): { credentials: k8s.core.v1.Secret; dashboardPassword: pulumi.Output<string> } {
+        // `dashboard` may be one Output as a whole (other languages hand it over so when the password is secret).
+        const given = pulumi
+            .output(args.dashboard)
+            .apply((dashboard) => dashboard?.password)
+            .apply((password) =>
+                password === undefined ? undefined : this.checkedSecret(name, "dashboard.password", password, shape),
+            ) as pulumi.Output<string | undefined>;
+        const offered = {
+            cookie: generateSecretValue(GENERATED_SECRET_LENGTH),
+            dashboardPassword: given.apply((password) => password ?? generateSecretValue(GENERATED_SECRET_LENGTH)),
+        };
+        const credentials = new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            fromPlan<k8s.core.v1.SecretArgs>(plan, (p) => buildCredentialsSecret(p, offered), ["metadata", "type", "stringData"]),
+            { ...child(), ...KEPT_SECRET_OPTIONS },
+        );
+        const kept = secretValue(credentials, SECRET_KEYS.dashboardPassword);
+        pulumi.all([kept, given]).apply(([keptPassword, givenPassword]) => {
+            if (givenPassword !== undefined && givenPassword !== keptPassword) {
+                pulumi.log.warn(
+                    `dashboard.password differs from the password the cluster was first started with, which EMQX ` +
+                        `keeps: the change is ignored (no pod restarts, dashboardPassword still gives the working ` +
+                        `password). To change it, see "Changing the dashboard password" in the component's README`,
+                    this,
+                );
+            }
+        });
+        return { credentials, dashboardPassword: kept };
     }
 }

@@ -1,42 +1,45 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-
-/** Type token suffix of generated secrets: `pulumi-nodejs:dynamic/emqx:GeneratedSecret`. */
-export const GENERATED_SECRET_TYPE = "GeneratedSecret";
+import { randomInt } from "crypto";
 
 /**
- * Generates an alphanumeric secret once and keeps it in the stack state, so it stays the same across updates.
- * Alphanumeric because EMQX 5.x parses environment values as HOCON, where `#` or `//` would cut the value short.
+ * Letters and digits only: EMQX 5.x parses environment values as HOCON, where `#` or `//` would cut the value
+ * short, and EMQX's start scripts pass the cookie verbatim to `erl -setcookie`.
  */
-export const generatedSecretProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: { length: number }) {
-        // Required inside the method: dynamic providers are serialized and run in another process.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { randomInt } = require("crypto") as typeof import("crypto");
-        const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let value = "";
-        for (let i = 0; i < inputs.length; i++) {
-            value += alphabet[randomInt(alphabet.length)];
-        }
-        return { id: `generated-${inputs.length}-${Date.now()}`, outs: { length: inputs.length, value } };
-    },
-    async diff(_id: string, olds: { length: number }, news: { length: number }) {
-        const changed = olds.length !== news.length;
-        return { changes: changed, replaces: changed ? ["length"] : [], deleteBeforeReplace: false };
-    },
-};
+export const GENERATED_SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-export class GeneratedSecret extends pulumi.dynamic.Resource {
-    /** The generated value, a Pulumi secret. */
-    declare public readonly value: pulumi.Output<string>;
-
-    constructor(name: string, length: number, opts?: pulumi.CustomResourceOptions) {
-        super(
-            generatedSecretProvider,
-            name,
-            { length, value: undefined },
-            { ...opts, additionalSecretOutputs: ["value"] },
-            "emqx",
-            GENERATED_SECRET_TYPE,
-        );
+/** A random string of `length` characters of `GENERATED_SECRET_ALPHABET`, from Node's cryptographic generator. */
+export function generateSecretValue(length: number, random: (below: number) => number = randomInt): string {
+    let value = "";
+    for (let i = 0; i < length; i++) {
+        value += GENERATED_SECRET_ALPHABET[random(GENERATED_SECRET_ALPHABET.length)];
     }
+    return value;
+}
+
+/**
+ * The options that make a Secret keep the values of its first deployment: its data is never updated from the
+ * program again (a program run offers a fresh random value every time), and it has a fixed name, so nothing
+ * replaces it. Its data in the stack state is then what is in the cluster.
+ */
+export const KEPT_SECRET_OPTIONS: pulumi.CustomResourceOptions = { ignoreChanges: ["stringData", "data"] };
+
+/**
+ * One value of a Secret as the stack state has it, a Pulumi secret: `data` (base64, what the API server returns)
+ * or, where the provider also reports it, `stringData`.
+ */
+export function secretValue(secret: k8s.core.v1.Secret, key: string): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi.all([secret.data, secret.stringData]).apply(([data, stringData]) => {
+            const encoded = data?.[key];
+            if (encoded !== undefined) {
+                return Buffer.from(encoded, "base64").toString("utf8");
+            }
+            const value = stringData?.[key];
+            if (value === undefined) {
+                throw new Error(`the kept Secret has no key "${key}" in the stack state`);
+            }
+            return value;
+        }),
+    );
 }

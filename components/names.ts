@@ -16,6 +16,8 @@ export interface ClusterNames {
     readonly role: string;
     readonly roleBinding: string;
     readonly podDisruptionBudget: string;
+    /** The Secret that keeps the Erlang cookie and the first dashboard password for the life of the cluster. */
+    readonly credentialsSecret: string;
     /** The `name` part of every EMQX node name. No dots and no trailing digits (the Erlang port is 4370 + that number). */
     readonly nodeBaseName: string;
     readonly headlessServiceFqdn: string;
@@ -51,6 +53,7 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
         role: `${base}-endpoints-reader`,
         roleBinding: `${base}-endpoints-reader`,
         podDisruptionBudget: base,
+        credentialsSecret: `${base}-credentials`,
         nodeBaseName: NODE_BASE_NAME,
         headlessServiceFqdn,
         clientServiceFqdn: `${base}.${namespace}.svc.${clusterDomain}`,

@@ -1,14 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ServiceType } from "./args";
 import { ClusterPlan, ListenerName } from "./plan";
 
 /** The port a listener is reachable on from outside the cluster: its NodePort (pinned or allocated). */
 export function listenerNodePort(
-    plan: ClusterPlan,
+    serviceType: ServiceType,
     service: k8s.core.v1.Service,
     listener: ListenerName,
 ): pulumi.Output<number | undefined> {
-    if (plan.serviceType === "ClusterIP") {
+    if (serviceType === "ClusterIP") {
         return pulumi.output(undefined);
     }
     return service.spec.ports.apply((ports) => ports.find((p) => p.name === listener)?.nodePort);
@@ -19,23 +20,24 @@ export function listenerNodePort(
  * balancer's address and the listener port for LoadBalancer, the in-cluster name for ClusterIP.
  */
 export function externalEndpoint(
-    plan: ClusterPlan,
+    plan: pulumi.Output<ClusterPlan>,
+    serviceType: ServiceType,
     service: k8s.core.v1.Service,
     listener: ListenerName,
 ): pulumi.Output<{ host: string; port: number }> {
-    const port = plan.listeners.find((l) => l.name === listener)?.port ?? 0;
-    switch (plan.serviceType) {
+    const portOf = (p: ClusterPlan) => p.listeners.find((l) => l.name === listener)?.port ?? 0;
+    switch (serviceType) {
         case "NodePort":
             return pulumi
-                .all([plan.externalHost, listenerNodePort(plan, service, listener)])
-                .apply(([host, nodePort]) => ({ host, port: nodePort ?? 0 }));
+                .all([plan, listenerNodePort(serviceType, service, listener)])
+                .apply(([p, nodePort]) => ({ host: p.externalHost, port: nodePort ?? 0 }));
         case "LoadBalancer":
-            return service.status.loadBalancer.apply((lb) => {
+            return pulumi.all([plan, service.status.loadBalancer]).apply(([p, lb]) => {
                 const ingress = lb?.ingress?.[0];
-                return { host: ingress?.hostname || ingress?.ip || "", port };
+                return { host: ingress?.hostname || ingress?.ip || "", port: portOf(p) };
             });
         default:
-            return pulumi.output({ host: plan.names.clientServiceFqdn, port });
+            return plan.apply((p) => ({ host: p.names.clientServiceFqdn, port: portOf(p) }));
     }
 }
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, EmqxClusterArgs, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
+import { DEFAULTS, DashboardArgs, EmqxClusterArgs, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
 import { ChangeGuardState } from "./changes";
-import { EmqxArgsError, checkArgs } from "./checks";
+import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
 import { ClusterNames, clusterNames } from "./names";
 import { LISTENER_PORTS } from "./ports";
@@ -61,16 +61,18 @@ export interface ClusterPlan {
     readonly serviceType: ServiceType;
     readonly listeners: readonly Listener[];
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, `emqxConfig`. */
-    readonly settings: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly settings: Readonly<Record<string, string>>;
     readonly dashboardUsername: string;
-    readonly dashboardPassword?: pulumi.Input<string>;
-    readonly licenseKey?: pulumi.Input<string>;
-    readonly externalHost: pulumi.Input<string>;
-    readonly resources?: ResourcesArgs;
+    /** A licence key was given; its value reaches the pods through the Secret only. */
+    readonly hasLicenseKey: boolean;
+    readonly externalHost: string;
+    readonly resources?: pulumi.Unwrap<ResourcesArgs>;
     readonly etcdTlsSecretName?: string;
     readonly createPodDisruptionBudget: boolean;
     /** What the change guard compares between the running cluster and this plan. */
     readonly guard: ChangeGuardState;
+    /** Kinds of refused change the user let through (`acknowledgedChanges`). */
+    readonly acknowledgedChanges: readonly string[];
     readonly warnings: readonly string[];
 }
 
@@ -81,7 +83,7 @@ export function settingEnvName(path: string): string {
 }
 
 /** Turns checked args into the plan. Throws `EmqxArgsError` (see `checkArgs`) before deciding anything. */
-export function planCluster(componentName: string, args: EmqxClusterArgs): ClusterPlan {
+export function planCluster(componentName: string, args: ResolvedArgs): ClusterPlan {
     const checked = checkArgs(componentName, args);
     const { replicas, version, discovery, namespace, clusterDomain, etcd } = checked;
 
@@ -157,12 +159,11 @@ export function planCluster(componentName: string, args: EmqxClusterArgs): Clust
             ...checked.emqxConfig,
         },
         dashboardUsername: checked.dashboardUsername,
-        dashboardPassword: args.dashboard?.password,
-        licenseKey: args.licenseKey,
+        hasLicenseKey: checked.hasLicenseKey,
         externalHost: args.externalHost ?? DEFAULTS.externalHost,
         resources: args.resources,
         etcdTlsSecretName: discovery.mode === "etcd" ? etcd?.tlsSecretName : undefined,
-        createPodDisruptionBudget: replicas > 1,
+        createPodDisruptionBudget: checked.createPodDisruptionBudget,
         guard: {
             clusterName: checked.base,
             namespace,
@@ -177,6 +178,43 @@ export function planCluster(componentName: string, args: EmqxClusterArgs): Clust
             storageBytes: checked.storageBytes,
             volumeGeneration: checked.volumeGeneration,
         },
+        acknowledgedChanges: checked.acknowledgedChanges,
         warnings: checked.warnings,
     };
+}
+
+/**
+ * The plan of args that may hold Outputs. Secret args (`dashboard.password`, `licenseKey`) are left out: they
+ * reach only the credentials, so the plan, and every object built from it, stays unsecret. When every other arg
+ * is a plain value the plan is made at once (and `EmqxArgsError` thrown here); otherwise when the Outputs are
+ * known, and the error fails every object built from the plan before it is created.
+ */
+export function planOutput(
+    componentName: string,
+    args: EmqxClusterArgs,
+    fail: (error: unknown) => Error = (error) => error as Error,
+): pulumi.Output<ClusterPlan> {
+    const { dashboard, licenseKey, ...rest } = args;
+    const resolvable = {
+        ...rest,
+        // The engine hands other languages' `dashboard` over as one secret Output when the password is secret;
+        // the user name is not secret.
+        dashboard: {
+            username:
+                pulumi.Output.isInstance(dashboard) || dashboard instanceof Promise
+                    ? pulumi.unsecret(pulumi.output(dashboard).apply((d) => d?.username))
+                    : (dashboard as DashboardArgs | undefined)?.username,
+        },
+        hasLicenseKey: licenseKey !== undefined,
+    };
+    if (!isDeferred(resolvable)) {
+        return pulumi.output(planCluster(componentName, resolvable as ResolvedArgs));
+    }
+    return pulumi.output(resolvable).apply((resolved) => {
+        try {
+            return planCluster(componentName, resolved as ResolvedArgs);
+        } catch (error) {
+            throw fail(error);
+        }
+    });
 }

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ClientConfig, EmqxClusterArgs } from "../components";
+import { ResolvedArgs } from "../components/checks";
 import { planCluster } from "../components/plan";
 import { ExternalEndpoints, buildClientConfig } from "../components/client-config";
 import { LOAD_BALANCER_IP, MockEngine, TYPES, isSecret, ofType, valueOf } from "./harness";
@@ -23,7 +24,7 @@ const SOME_ENDPOINTS: ExternalEndpoints = {
 };
 
 function configFor(args: EmqxClusterArgs): ClientConfig {
-    return buildClientConfig(planCluster("emqx", args), SOME_ENDPOINTS);
+    return buildClientConfig(planCluster("emqx", args as ResolvedArgs), SOME_ENDPOINTS);
 }
 
 describe("client configuration (clientConfig output)", () => {

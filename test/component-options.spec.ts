@@ -81,13 +81,14 @@ describe("component resource options", () => {
             const { before, after } = await renamed();
             // The settings ConfigMap and the Secret are auto-named from the logical name; they keep their generated
             // names through their aliases (the next test), which this mock engine does not follow.
-            const autoNamed: string[] = [TYPES.configMap, TYPES.secret];
+            const autoNamed = (r: typeof before) => kubernetesObjects(r.resources).filter((o) => o.inputs.metadata.name === undefined);
+            assert.deepStrictEqual(autoNamed(after).map((o) => o.type).sort(), [TYPES.configMap, TYPES.secret]);
             const names = (r: typeof before) =>
                 kubernetesObjects(r.resources)
-                    .filter((o) => !autoNamed.includes(o.type))
+                    .filter((o) => !autoNamed(r).includes(o))
                     .map((o) => `${o.type} ${o.state.metadata.namespace}/${o.state.metadata.name}`)
                     .sort();
-            assert.strictEqual(names(after).length, kubernetesObjects(after.resources).length - autoNamed.length);
+            assert.strictEqual(names(after).length, kubernetesObjects(after.resources).length - 2);
             assert.deepStrictEqual(names(after), names(before));
             assert.deepStrictEqual(await valueOf(after.value.nodeNames), await valueOf(before.value.nodeNames));
         });

@@ -78,28 +78,27 @@ describe("the packed package, used by another TypeScript program (examples/consu
         assert.ok(!packedFiles.some((f) => f.startsWith("test/") || f.startsWith("examples/")));
     });
 
-    it("exports every compiled module, so that Pulumi can serialize the dynamic providers that use them", () => {
-        // A dynamic provider's code is serialized with the resource; a function it uses from a package in
-        // node_modules becomes a require() of that package's export path, which must exist.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { getModuleFromPath } = require(path.join(consumer, "node_modules/@pulumi/pulumi/runtime/closure/package"));
+    it("publishes only its entry point: nothing else needs to reach its files", () => {
         const installed = JSON.parse(fs.readFileSync(path.join(consumer, "node_modules", PACKAGE.name, "package.json"), "utf8"));
-        const unexported = packedFiles
-            .filter((f) => f.endsWith(".js"))
-            .filter((f) => {
-                try {
-                    getModuleFromPath(`${PACKAGE.name}/${f}`, installed);
-                    return false;
-                } catch {
-                    return true;
-                }
-            });
-        assert.deepStrictEqual(
-            unexported,
-            [],
-            `package.json "exports" hides these modules from serialized dynamic providers; ` +
-                `add "./dist/components/*": "./dist/components/*"`,
-        );
+        assert.deepStrictEqual(Object.keys(installed.exports).sort(), [".", "./package.json"]);
+    });
+
+    it("serializes the change guard, as Pulumi does from the installed package, to code that requires nothing of it", async () => {
+        // The consumer's own copies: the installed package and the @pulumi/pulumi it resolves, as a program run there.
+        const installedGuard = path.join(consumer, "node_modules", PACKAGE.name, "dist", "components", "change-guard.js");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { changeGuardProvider } = require(installedGuard);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { serializeFunction } = require(require.resolve("@pulumi/pulumi/runtime/closure/serializeClosure", { paths: [consumer] }));
+        // What pulumi.dynamic.Resource stores in the state as `__provider`.
+        const { text } = await serializeFunction(() => changeGuardProvider, { allowSecrets: true });
+        const required = [...text.matchAll(/require\(["'`]([^"'`]+)["'`]\)/g)].map((m: RegExpMatchArray) => m[1]);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const builtins: string[] = require("module").builtinModules;
+        const foreign = required.filter((r) => !r.startsWith("@pulumi/pulumi") && !builtins.includes(r.replace(/^node:/, "")));
+        assert.deepStrictEqual(foreign, [], `the serialized guard requires ${foreign.join(", ")}`);
+        assert.ok(!text.includes(PACKAGE.name), "the serialized guard names the package");
+        assert.match(text, /acknowledgedChanges/, "the rules are not in the serialized code");
     });
 
     it("type-checks against the installed package", () => {

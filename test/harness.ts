@@ -1,11 +1,10 @@
 /**
  * A Pulumi engine stand-in for tests and the offline render: records every resource the program registers (type,
  * name, inputs, options, dependencies, order) and answers as the API server and Pulumi would (auto-names, allocated
- * NodePorts, load balancer addresses, generated secrets kept in state across runs).
+ * NodePorts, load balancer addresses, Secret data, `ignoreChanges` against the inputs of the previous run).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { GENERATED_SECRET_TYPE } from "../components/generated-secret";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings");
@@ -83,6 +82,17 @@ export interface StackOutputs {
 
 const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
+/** A run that failed after it started registering resources: the error, and what was registered until then. */
+export class RunFailure extends Error {
+    constructor(
+        readonly cause: unknown,
+        readonly resources: RegisteredResource[],
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+        this.name = "RunFailure";
+    }
+}
+
 export interface RunResult<T> {
     readonly value: T;
     readonly resources: RegisteredResource[];
@@ -94,7 +104,8 @@ export interface RunResult<T> {
  * a resource persist from one run to the next, as Pulumi state and the API server would keep them.
  */
 export class MockEngine {
-    private readonly generated = new Map<string, Record<string, any>>();
+    /** Inputs of every resource as the last run left them in the state, by URN. */
+    private readonly recorded = new Map<string, Record<string, any>>();
     private readonly allocatedPorts = new Map<string, number>();
     private nextNodePort: number;
 
@@ -105,11 +116,20 @@ export class MockEngine {
     async run<T>(program: () => T, options: RunOptions = {}): Promise<RunResult<T>> {
         const resources: RegisteredResource[] = [];
         const warnings: string[] = [];
+        // What the engine hands the provider once `ignoreChanges` is applied, by type and name, for `newResource`.
+        const effective = new Map<string, Record<string, any>>();
         const mocks: pulumi.runtime.Mocks = {
             newResource: (args) =>
                 args.type === STACK_REFERENCE_TYPE
                     ? { id: args.id, state: stackReferenceState(args.inputs.name, options.stackReferences) }
-                    : { id: `${args.name}-id`, state: this.emulate(args.type, args.name, unwrapSecrets(args.inputs, "", [])) },
+                    : {
+                          id: `${args.name}-id`,
+                          state: this.emulate(
+                              args.type,
+                              args.name,
+                              effective.get(`${args.type}::${args.name}`) ?? unwrapSecrets(args.inputs, "", []),
+                          ),
+                      },
             call: (args) => args.inputs,
         };
         pulumi.runtime.setAllConfig(options.config ?? {});
@@ -121,10 +141,14 @@ export class MockEngine {
         monitor.registerResource = async (req: any, callback: any) => {
             await transforms.apply(req, monitor.newUrn(req.getParent(), req.getType(), req.getName()));
             const secretPaths: string[] = [];
-            const inputs = unwrapSecrets(rpc.deserializeProperties(req.getObject()), "", secretPaths);
             const type: string = req.getType();
             const name: string = req.getName();
             const urn = monitor.newUrn(req.getParent(), type, name);
+            const offered = unwrapSecrets(rpc.deserializeProperties(req.getObject()), "", secretPaths);
+            // The engine keeps the recorded value of every ignored path of a resource that already exists.
+            const inputs = keepIgnored(this.recorded.get(urn), offered, req.getIgnorechangesList());
+            effective.set(`${type}::${name}`, inputs);
+            this.recorded.set(urn, inputs);
             const record: RegisteredResource = {
                 order: resources.length,
                 type,
@@ -152,13 +176,22 @@ export class MockEngine {
         (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (message: string) => {
             warnings.push(message);
         };
+        // An error in an apply that a resource's inputs wait for fails the registration outside the program's
+        // promise chain, as in the real runtime: surface it as the run's failure, with what was registered before.
+        let onRejection: (reason: unknown) => void = () => {};
+        const failed = new Promise<never>((_, reject) => {
+            onRejection = (reason) => reject(new RunFailure(reason, resources));
+            process.on("unhandledRejection", onRejection);
+        });
         try {
             const value = program();
-            await settings.waitForRPCs();
+            // An async program registers resources after it awaits: wait for it before waiting for the registrations.
+            await Promise.race([Promise.resolve(value), failed]);
+            await Promise.race([settings.waitForRPCs(), failed]);
             return { value, resources, warnings };
         } finally {
             (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
-            await settings.waitForRPCs();
+            process.removeListener("unhandledRejection", onRejection);
         }
     }
 
@@ -173,14 +206,15 @@ export class MockEngine {
         if (type === "kubernetes:core/v1:Service") {
             this.allocateNodePorts(name, state);
         }
-        if (type.startsWith("pulumi-nodejs:dynamic") && type.endsWith(`:${GENERATED_SECRET_TYPE}`)) {
-            // Generated once per resource and kept in the state, as the real provider does.
-            const key = `${name}/${inputs.length}`;
-            if (!this.generated.has(key)) {
-                const value = createHash("sha256").update(`${key}/${this.generated.size}`).digest("base64url");
-                this.generated.set(key, { length: inputs.length, value: value.replace(/[^A-Za-z0-9]/g, "x").slice(0, inputs.length) });
-            }
-            Object.assign(state, this.generated.get(key));
+        if (type === "kubernetes:core/v1:Secret" && state.stringData) {
+            // The API server stores stringData base64-encoded under data and returns no stringData.
+            state.data = {
+                ...state.data,
+                ...Object.fromEntries(
+                    Object.entries(state.stringData).map(([key, value]) => [key, Buffer.from(String(value)).toString("base64")]),
+                ),
+            };
+            delete state.stringData;
         }
         return state;
     }
@@ -203,6 +237,37 @@ export class MockEngine {
             state.status = { loadBalancer: { ingress: [{ ip: LOAD_BALANCER_IP }] } };
         }
     }
+}
+
+/** `a.b[0].c` as keys. */
+function pathKeys(path: string): (string | number)[] {
+    return path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== "").map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+}
+
+/** The inputs the engine uses for an update: the offered ones, with every ignored path set back to its recorded value. */
+function keepIgnored(recorded: Record<string, any> | undefined, offered: Record<string, any>, ignored: readonly string[]): Record<string, any> {
+    if (!recorded || ignored.length === 0) {
+        return offered;
+    }
+    const result = structuredClone(offered);
+    for (const path of ignored) {
+        const keys = pathKeys(path);
+        let from: any = recorded;
+        let to: any = result;
+        for (const key of keys.slice(0, -1)) {
+            from = from?.[key];
+            to = to?.[key];
+        }
+        const last = keys[keys.length - 1];
+        if (to && typeof to === "object") {
+            if (from && typeof from === "object" && last in from) {
+                to[last] = structuredClone(from[last]);
+            } else {
+                delete to[last];
+            }
+        }
+    }
+    return result;
 }
 
 /** What the engine answers for a stack reference: the referenced stack's outputs. */

@@ -57,7 +57,7 @@ describe("outputs clients and operators use", () => {
         assert.strictEqual(await valueOf(first.cluster.dashboardUsername), "admin");
         const second = await deploy({ replicas: 5 }, { engine });
         assert.strictEqual(await valueOf(second.cluster.dashboardPassword), password);
-        const cookie = (d: typeof first) => ofType(d.resources, TYPES.secret)[0].state.stringData["erlang-cookie"];
+        const cookie = (d: typeof first) => ofType(d.resources, TYPES.secret).find((s) => s.name === "emqx-credentials")!.state.data["erlang-cookie"];
         assert.strictEqual(cookie(second), cookie(first));
     });
 

@@ -29,7 +29,8 @@ export function podEnvironment(resources: readonly RegisteredResource[], ordinal
         } else if (variable.valueFrom?.secretKeyRef) {
             const ref = variable.valueFrom.secretKeyRef;
             const secret = byName(resources, TYPES.secret, ref.name).state;
-            const value = secret.stringData?.[ref.key];
+            const encoded = secret.data?.[ref.key];
+            const value = encoded === undefined ? secret.stringData?.[ref.key] : Buffer.from(encoded, "base64").toString("utf8");
             if (value === undefined) {
                 throw new Error(`Secret ${ref.name} has no key ${ref.key}`);
             }

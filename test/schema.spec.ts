@@ -154,13 +154,13 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         }
     });
 
-    it("takes outputs of other resources for externalHost and licenseKey, plain values for what decides the objects", () => {
+    it("takes outputs of other resources for what flows into specs, plain values for what decides the objects", () => {
         const inputs = schema.resources[token("EmqxCluster")].inputProperties;
         // Plain values decide which objects exist and are validated up front; these may come from other resources.
-        for (const name of ["externalHost", "licenseKey"]) {
+        for (const name of ["namespace", "storageClass", "storageSize", "externalHost", "licenseKey", "dashboard", "resources", "emqxConfig", "etcd"]) {
             assert.notStrictEqual(inputs[name].plain, true, `${name} should accept an Output`);
         }
-        for (const name of ["replicas", "version", "discovery", "namespace", "clusterName", "persistence"]) {
+        for (const name of ["replicas", "version", "discovery", "clusterName", "persistence", "volumeGeneration", "serviceType"]) {
             assert.strictEqual(inputs[name].plain, true, `${name} should be a plain value`);
         }
     });

@@ -1,21 +1,50 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterPlan, SECRET_KEYS, settingEnvName } from "../plan";
-import { autoNamedMetadata } from "./metadata";
+import { ClusterPlan, SECRET_KEYS, VOLUME_GENERATION_LABEL, settingEnvName } from "../plan";
+import { autoNamedMetadata, namedMetadata } from "./metadata";
 
 /** The EMQX settings as `EMQX_*` variables, loaded with `envFrom`. Holds nothing secret. */
 export function buildSettingsConfigMap(plan: ClusterPlan): k8s.core.v1.ConfigMapArgs {
-    const data: Record<string, pulumi.Input<string>> = {};
+    const data: Record<string, string> = {};
     for (const [path, value] of Object.entries(plan.settings)) {
         data[settingEnvName(path)] = value;
     }
     return { metadata: autoNamedMetadata(plan), data };
 }
 
-/** The secret values the pods read, generated or given. */
-export interface SecretValues {
+// Labels that follow the version and the volume generation; the credentials outlive both.
+const CHANGING_LABELS = ["app.kubernetes.io/version", VOLUME_GENERATION_LABEL];
+
+/** What the cluster keeps for its whole life: the values its nodes were first started with. */
+export interface Credentials {
     /** Alphanumeric, never quoted: EMQX's scripts also pass it verbatim to `-setcookie`. */
     readonly cookie: pulumi.Input<string>;
+    /** As given or generated; EMQX sets it on the first boot only. */
+    readonly dashboardPassword: pulumi.Input<string>;
+}
+
+/**
+ * The Secret that keeps the cookie and the first dashboard password, under a fixed name: created once, never
+ * replaced, its data never updated from the program (see `KEPT_SECRET_OPTIONS`). The pods read the cookie from it.
+ */
+export function buildCredentialsSecret(plan: ClusterPlan, credentials: Credentials): k8s.core.v1.SecretArgs {
+    // Only labels that never change: an update of this Secret would apply the recorded values again, over a
+    // password recorded by hand (see the README's "Changing the dashboard password").
+    const metadata = namedMetadata(plan, plan.names.credentialsSecret);
+    const labels = Object.fromEntries(Object.entries(plan.labels).filter(([key]) => !CHANGING_LABELS.includes(key)));
+    return {
+        metadata: { ...metadata, labels },
+        type: "Opaque",
+        stringData: pulumi.secret({
+            [SECRET_KEYS.cookie]: credentials.cookie,
+            [SECRET_KEYS.dashboardPassword]: credentials.dashboardPassword,
+        }) as pulumi.Input<Record<string, pulumi.Input<string>>>,
+    };
+}
+
+/** The secret settings the pods read as environment values, formatted for the version. */
+export interface SecretSettings {
+    /** The password the cluster keeps (from the credentials Secret), not necessarily the one given now. */
     readonly dashboardPassword: pulumi.Input<string>;
     readonly licenseKey?: pulumi.Input<string>;
 }
@@ -28,9 +57,12 @@ function asConfigValue(plan: ClusterPlan, value: pulumi.Input<string>): pulumi.O
     return pulumi.output(value).apply((v) => (plan.version.parsesHocon ? JSON.stringify(v) : v));
 }
 
-export function buildSecret(plan: ClusterPlan, values: SecretValues): k8s.core.v1.SecretArgs {
+/**
+ * The secret settings, auto-named: a change (a new licence key, a version that formats values differently) gives
+ * a new Secret under a new name, which rolls the pods.
+ */
+export function buildSecret(plan: ClusterPlan, values: SecretSettings): k8s.core.v1.SecretArgs {
     const stringData: Record<string, pulumi.Input<string>> = {
-        [SECRET_KEYS.cookie]: values.cookie,
         [SECRET_KEYS.dashboardPassword]: asConfigValue(plan, values.dashboardPassword),
     };
     if (values.licenseKey !== undefined) {

@@ -29,10 +29,11 @@ export function buildPodEnv(plan: ClusterPlan, inputs: PodInputs): EnvVar[] {
         { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
         // Node name = EMQX_NAME@EMQX_HOST: the pod's stable DNS name under the headless Service.
         { name: "EMQX_HOST", value: `$(POD_NAME).${plan.names.headlessServiceFqdn}` },
-        secretEnv(settingEnvName("node.cookie"), inputs.secretName, SECRET_KEYS.cookie),
+        // The cookie comes from the Secret that keeps it for the life of the cluster; it never rolls the pods.
+        secretEnv(settingEnvName("node.cookie"), plan.names.credentialsSecret, SECRET_KEYS.cookie),
         secretEnv(settingEnvName(plan.version.dashboardPasswordPath), inputs.secretName, SECRET_KEYS.dashboardPassword),
     ];
-    if (plan.licenseKey !== undefined && plan.version.licenseKeyPath) {
+    if (plan.hasLicenseKey && plan.version.licenseKeyPath) {
         env.push(secretEnv(settingEnvName(plan.version.licenseKeyPath), inputs.secretName, SECRET_KEYS.licenseKey));
     }
     return env;

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { EmqxCluster, EmqxClusterArgs } from "../../components";
 import { runProgram, stackConfig } from "../stack-config";
 import { E2eCluster, pulumiCommand, pulumiEnv, startCluster, toolchainBinDir } from "./cluster";
 
@@ -225,6 +226,121 @@ describe("pulumi up against a real Kubernetes API server", function () {
             assert.deepStrictEqual(changes(preview.changeSummary), {});
             await stack.destroy();
             assert.strictEqual(cluster!.kubectl("-n", "e2e-k8s", "get", "role,rolebinding,statefulset", "-o", "name").trim(), "");
+        });
+    });
+
+    describe("kept credentials and the change guard, as the real CLI runs them", () => {
+        const NAMESPACE = "e2e-keep";
+        // Read by the program on every run; each test changes it the way a user edits the program.
+        let args: EmqxClusterArgs = { namespace: NAMESPACE, persistence: false, replicas: 3, version: "5.8.8" };
+        let stack: Stack;
+        let cookie: string;
+        let password: string;
+
+        function heldInCluster(key: string): string {
+            const secret = kubectlJson("-n", NAMESPACE, "get", "secret", "keep-credentials");
+            return Buffer.from(secret.data[key], "base64").toString("utf8");
+        }
+        const statefulSet = () => kubectlJson("-n", NAMESPACE, "get", "statefulset", "keep");
+
+        async function up(label: string) {
+            const result = await timed(label, figures, () => stack.up());
+            assert.strictEqual(result.summary.result, "succeeded");
+            assert.strictEqual(heldInCluster("erlang-cookie"), cookie, `the cookie changed on ${label}`);
+            assert.strictEqual(result.outputs.dashboardPassword.value, password, `the password output changed on ${label}`);
+            return result;
+        }
+
+        before(async () => {
+            const live = cluster as E2eCluster;
+            live.kubectl("create", "namespace", NAMESPACE);
+            stack = await LocalWorkspace.createOrSelectStack(
+                {
+                    stackName: "keep",
+                    projectName: PROJECT,
+                    program: async () => {
+                        const broker = new EmqxCluster("keep", args);
+                        return { dashboardPassword: broker.dashboardPassword };
+                    },
+                },
+                { envVars: pulumiEnv(live, path.join(workDir, "backend")), pulumiCommand: await pulumiCommand(live) },
+            );
+        });
+
+        it("generates the cookie and password once: the output is what the cluster holds, the state has both only as secrets", async () => {
+            const result = await stack.up();
+            assert.strictEqual(result.summary.result, "succeeded");
+            cookie = heldInCluster("erlang-cookie");
+            password = heldInCluster("dashboard-password");
+            assert.match(cookie, /^[A-Za-z0-9]{32}$/);
+            assert.strictEqual(result.outputs.dashboardPassword.value, password);
+            assert.strictEqual(result.outputs.dashboardPassword.secret, true);
+            const state = JSON.stringify(await stack.exportStack());
+            for (const [name, value] of [["cookie", cookie], ["password", password]]) {
+                assert.ok(!state.includes(value), `the state holds the ${name} in plain text`);
+                assert.ok(!state.includes(Buffer.from(value).toString("base64")), `the state holds the ${name} base64-encoded`);
+            }
+            assert.ok(!state.includes("GeneratedSecret"), "a dynamic provider still generates secrets");
+        });
+
+        it("keeps both through a config change, a scale and a version patch", async () => {
+            const before = statefulSet().status.updateRevision;
+            args = { ...args, emqxConfig: { "mqtt.max_packet_size": "2MB" } };
+            await up("config change (kept credentials)");
+            assert.notStrictEqual(statefulSet().status.updateRevision, before, "the config change did not roll the pods");
+            args = { ...args, replicas: 5 };
+            await up("scale to 5 (kept credentials)");
+            assert.strictEqual(statefulSet().status.readyReplicas, 5);
+            args = { ...args, version: "5.8.9" };
+            await up("version patch 5.8.8 -> 5.8.9");
+            assert.strictEqual(statefulSet().spec.template.spec.containers[0].image, "emqx/emqx:5.8.9");
+        });
+
+        it("ignores a later dashboard password with a warning at preview, rolling nothing", async () => {
+            const before = statefulSet();
+            args = { ...args, dashboard: { password: "changed-after-first-boot" } };
+            const preview = await stack.preview();
+            assert.match(preview.stdout, /dashboard\.password differs from the password the cluster was first started with/);
+            assert.ok(!preview.stdout.includes("changed-after-first-boot"));
+            await up("password change (ignored)");
+            const after = statefulSet();
+            assert.strictEqual(after.metadata.generation, before.metadata.generation, "the StatefulSet changed");
+            assert.strictEqual(heldInCluster("dashboard-password"), password);
+        });
+
+        it("follows a password recorded by hand after a refresh, as the README's procedure says", async () => {
+            cluster!.kubectl("-n", NAMESPACE, "patch", "secret", "keep-credentials", "--type", "merge", "-p", JSON.stringify({ stringData: { "dashboard-password": "changed-after-first-boot" } }));
+            await stack.refresh();
+            password = "changed-after-first-boot";
+            await up("up after the recorded password change");
+            assert.strictEqual(heldInCluster("dashboard-password"), password, "the update put the old password back");
+            const preview = await stack.preview();
+            assert.doesNotMatch(preview.stdout, /dashboard\.password differs/);
+        });
+
+        it("refuses a version change EMQX cannot roll, printing the reason and the override, not the recorded state", async () => {
+            const applied = statefulSet().metadata.resourceVersion;
+            args = { ...args, version: "4.4.19", discovery: "k8s" };
+            const refusal = await stack.preview().then(
+                () => assert.fail("the preview went ahead"),
+                (err: Error) => err.message,
+            );
+            assert.match(refusal, /has a problem: version: EMQX 5\.8\.9 -> 4\.4\.19 .*add "version" to acknowledgedChanges/s);
+            assert.doesNotMatch(refusal, /rollsFromRank|storageBytes|property state value/);
+            const shown = refusal.split("\n").find((line) => line.includes("has a problem")) ?? "";
+            console.log(`      the CLI says: ${shown.trim()}`);
+            await assert.rejects(() => stack.up(), /add "version" to acknowledgedChanges/);
+            assert.strictEqual(statefulSet().metadata.resourceVersion, applied);
+        });
+
+        it("lets the acknowledged change through, and destroys cleanly", async () => {
+            args = { ...args, acknowledgedChanges: ["version"] };
+            const preview = await stack.preview();
+            assert.match(preview.stdout, /acknowledgedChanges lets version changes through/);
+            await up("acknowledged 5.8.9 -> 4.4.19");
+            assert.strictEqual(statefulSet().spec.template.spec.containers[0].image, "emqx/emqx:4.4.19");
+            await stack.destroy();
+            assert.strictEqual(cluster!.kubectl("-n", NAMESPACE, "get", "statefulset,secret,configmap", "-l", "app.kubernetes.io/instance=keep", "-o", "name").trim(), "");
         });
     });
 });
