@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ChangeGuardState, unsafeChanges } from "./changes";
+import { ChangeGuardState, carriedState, unsafeChanges } from "./changes";
 
 /** Type token suffix of the guard: `pulumi-nodejs:dynamic/emqx:ChangeGuard`. */
 export const CHANGE_GUARD_TYPE = "ChangeGuard";
@@ -15,7 +15,9 @@ interface GuardInputs {
 export const changeGuardProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<GuardInputs>, news: GuardInputs) {
         const reasons = unsafeChanges(olds.state, news.state);
-        return { inputs: news, failures: reasons.map(({ reason }) => ({ property: "state", reason })) };
+        // The stored inputs carry what the guard must remember across updates (where the data came from).
+        const inputs = { ...news, state: carriedState(olds.state, news.state) };
+        return { inputs, failures: reasons.map(({ reason }) => ({ property: "state", reason })) };
     },
     async create(inputs: GuardInputs) {
         return { id: `${inputs.state.namespace}/${inputs.state.clusterName}`, outs: inputs };

@@ -75,7 +75,6 @@ describe("the Pulumi program with each stack", () => {
             ["persistence", DEFAULTS.persistence],
             ["storageSize", DEFAULTS.storageSize],
             ["serviceType", DEFAULTS.serviceType],
-            ["externalHost", DEFAULTS.externalHost],
             ["clusterDomain", DEFAULTS.clusterDomain],
             ["image", DEFAULTS.image],
             ["dashboardUsername", DEFAULTS.dashboardUsername],
