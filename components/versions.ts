@@ -141,7 +141,10 @@ export interface EntrypointMangling {
     readonly mangled: readonly MangledValue[];
 }
 
-const EMPTY_VALUE: MangledValue = { pattern: /^$/, what: "an empty value (the setting is commented out: EMQX uses its default)" };
+const EMPTY_VALUE: MangledValue = {
+    pattern: /^$/,
+    what: "an empty value (commented out from 4.1 on, so EMQX uses its default; written empty on 4.0)",
+};
 const ECHO_OPTION: MangledValue = {
     pattern: /^-[neE]+(\s|$)/,
     what: "a leading -n, -e or -E (read by echo as an option)",
