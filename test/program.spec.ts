@@ -87,6 +87,20 @@ describe("the Pulumi program with each stack", () => {
         }
     });
 
+    it("keeps the two meanings of storageClass apart: Pulumi.yaml's default is the cluster default, \"\" no provisioning", async () => {
+        const template = async (overrides: Record<string, unknown>) =>
+            single((await runStack("dev", overrides)).resources, TYPES.statefulSet).state.spec.volumeClaimTemplates[0].spec;
+        assert.ok(!("storageClassName" in (await template({}))), "the default must leave the class to the cluster");
+        assert.strictEqual((await template({ storageClass: "" })).storageClassName, "");
+        assert.strictEqual((await template({ storageClass: "fast-ssd" })).storageClassName, "fast-ssd");
+    });
+
+    it("lets the component warn when externalHost is left empty, and passes one that is set", async () => {
+        assert.match((await runStack("dev", { externalHost: "" })).warnings.join("\n"), /externalHost is not set/);
+        assert.deepStrictEqual((await runStack("dev")).warnings, [], "dev sets externalHost: localhost explicitly");
+        assert.strictEqual(projectFile().config.externalHost.default, "");
+    });
+
     it("refuses a bad stack setting with the component's error", async () => {
         await assert.rejects(() => runStack("dev", { mqttNodePort: 80 }), /nodePorts\.mqtt: 80 is outside the NodePort range/);
     });
