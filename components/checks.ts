@@ -228,7 +228,7 @@ function checkTopology(args: EmqxClusterArgs, problems: Problems, warnings: stri
     return { replicas, discovery, version, mode };
 }
 
-function checkEtcd(args: EmqxClusterArgs, mode: string, problems: Problems): void {
+function checkEtcd(args: EmqxClusterArgs, mode: string, version: VersionProfile | undefined, problems: Problems): void {
     const etcd = args.etcd;
     if (mode !== "etcd") {
         if (etcd !== undefined) {
@@ -242,6 +242,11 @@ function checkEtcd(args: EmqxClusterArgs, mode: string, problems: Problems): voi
         for (const endpoint of etcd.endpoints) {
             if (!/^https?:\/\/[^\s,]+$/.test(endpoint)) {
                 problems.add("etcd.endpoints", `"${endpoint}" is not an http:// or https:// URL`);
+            }
+            // The endpoints reach cluster.etcd.server, which the 4.0-4.2 entrypoints rewrite like every value.
+            const mangled = version && entrypointValueProblem(version.version, version.entrypoint)(endpoint);
+            if (mangled) {
+                problems.add("etcd.endpoints", `"${endpoint}": ${mangled}`);
             }
         }
     }
@@ -420,7 +425,7 @@ export function checkArgs(componentName: string, args: EmqxClusterArgs): Checked
     const warnings: string[] = [];
     const base = checkName(componentName, args, problems);
     const { replicas, version, discovery, mode } = checkTopology(args, problems, warnings);
-    checkEtcd(args, mode, problems);
+    checkEtcd(args, mode, version, problems);
     const placement = checkPlacement(args, version, discovery, problems);
     const storage = checkStorage(args, problems);
     const service = checkService(args, problems, warnings);

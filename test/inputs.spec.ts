@@ -128,6 +128,12 @@ describe("values the image's entrypoint changes before EMQX reads them", () => {
         });
     }
 
+    it("refuses etcd endpoints the entrypoint would change, which reach cluster.etcd.server", async () => {
+        const problems = await problemsOf({ version: "v4.2.3", discovery: "etcd", etcd: { endpoints: ["http://etcd:2379/?a&b"] } });
+        assert.ok(problems.some((p) => /^etcd\.endpoints: .*'&'/.test(p)), problems.join("\n"));
+        assert.deepStrictEqual(await problemsOf({ version: "v4.2.3", discovery: "etcd", etcd: { endpoints: ["http://etcd:2379"] } }), []);
+    });
+
     it("names emqx#3781 for '&' before 4.2.4", async () => {
         const [problem] = await problemsOf({ version: "v4.2.3", discovery: "static", dashboard: { password: "123&abc" } });
         assert.match(problem, /'&' or '\\'.*emqx#3781/);
