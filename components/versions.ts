@@ -222,7 +222,7 @@ export interface VersionProfile extends VersionSettings {
     readonly supportsDnsAaaa: boolean;
     readonly supportsSingleton: boolean;
     readonly supportsReplicantOpenSource: boolean;
-    /** Orders releases: 50809 for 5.8.9. */
+    /** Orders releases: 50809 for 5.8.9; a floating tag such as `5.8` counts as the newest patch, 50899. */
     readonly rank: number;
     /** Running releases this one cannot roll onto, with EMQX's reason (see `ROLLING_UPGRADE_LIMITS`). */
     readonly refusedSources: readonly RefusedSource[];
@@ -300,7 +300,9 @@ export function resolveVersion(input: string): VersionProfile | string {
         supportsDnsAaaa: family.major === 5 && atLeast(GATES.dnsAaaa),
         supportsSingleton: family.major === 5 && atLeast(GATES.singleton),
         supportsReplicantOpenSource: family.major === 5 && !atLeast(GATES.noReplicantOpenSource),
-        rank: rankOf(full),
+        // A floating tag (`5.8`) moves to each new patch release: rank it as the newest, so that rules about late
+        // patch releases (5.8.7+) apply to it.
+        rank: patch === undefined ? rankOf(full) + FLOATING_PATCH : rankOf(full),
         refusedSources: (rollingLimit?.refused ?? []).map(({ from, below, reason }) => ({
             fromRank: rankOf(new semver.SemVer(from)),
             belowRank: rankOf(new semver.SemVer(below)),
@@ -314,6 +316,8 @@ export function resolveVersion(input: string): VersionProfile | string {
         entrypoint: ENTRYPOINT_MANGLING.find((e) => semver.satisfies(full, e.releases, { includePrerelease: true })),
     };
 }
+
+const FLOATING_PATCH = 99;
 
 function rankOf(version: semver.SemVer): number {
     return version.major * 10000 + version.minor * 100 + version.patch;

@@ -320,6 +320,13 @@ describe("version changes EMQX cannot roll", () => {
         assert.match(await reason("5.3.2", "5.10.1"), /v2 routing schema/);
     });
 
+    it("ranks a floating tag as its newest patch release", async () => {
+        const floating = await stored(undefined, guardFor("5.8"));
+        assert.match((await previewRefusals(floating, guardFor("5.9.0")))[0], /OpenTelemetry/);
+        assert.deepStrictEqual(await previewRefusals(floating, guardFor("5.9.1")), []);
+        assert.deepStrictEqual(await previewRefusals(floating, guardFor("5.8.9")), []);
+    });
+
     it("remembers which release created the data: a cluster started on 5.3 never rolls to 5.10+, even through 5.9", async () => {
         const created = await stored(undefined, guardFor("5.3.2"));
         const rolled = await stored(created, guardFor("5.9.1"));
