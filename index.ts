@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, ServiceType, VolumeRetention } from "./components";
+import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, IpFamily, ServiceType, VolumeRetention } from "./components";
 
 // Every key read here is declared, with its default, in Pulumi.yaml.
 const config = new pulumi.Config();
 const text = (key: string) => config.get(key) || undefined;
 const port = (key: string) => config.getNumber(key) || undefined;
+// Pulumi.yaml's default for storageClass names no class: "" is Kubernetes' "no dynamic provisioning", not "default".
+const CLUSTER_DEFAULT_STORAGE_CLASS = "(cluster default)";
+const storageClass = config.get("storageClass");
 const secret = (key: string) => (config.get(key) ? config.requireSecret(key) : undefined);
 
 function settingsFromLines(lines: string[]): Record<string, string> {
@@ -37,7 +40,7 @@ const args: EmqxClusterArgs = {
     etcd: etcdEndpoints.length > 0 ? { endpoints: etcdEndpoints, prefix: text("etcdPrefix") } : undefined,
     namespace: text("namespace"),
     persistence: config.getBoolean("persistence"),
-    storageClass: text("storageClass"),
+    storageClass: storageClass === CLUSTER_DEFAULT_STORAGE_CLASS ? undefined : storageClass,
     storageSize: text("storageSize"),
     volumeGeneration: config.getNumber("volumeGeneration"),
     volumeRetentionOnScaleDown: text("volumeRetentionOnScaleDown") as VolumeRetention | undefined,
@@ -51,6 +54,7 @@ const args: EmqxClusterArgs = {
     },
     externalHost: text("externalHost"),
     clusterDomain: text("clusterDomain"),
+    ipFamily: text("ipFamily") as IpFamily | undefined,
     image: text("image"),
     resources,
     dashboard: { username: text("dashboardUsername"), password: secret("dashboardPassword") },

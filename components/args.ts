@@ -26,6 +26,18 @@ export const ServiceType = {
 } as const;
 export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
 
+/** The IP family of the cluster network, in Kubernetes' terms (`Service.spec.ipFamilies`). */
+export const IpFamily = {
+    /** EMQX's defaults: listeners, cluster RPC and the Erlang distribution on IPv4. Services get the cluster's default family. */
+    IPv4: "IPv4",
+    /**
+     * A single-stack IPv6 cluster: every listener, the dashboard, cluster RPC and the Erlang distribution on IPv6, and
+     * Services with `ipFamilies: [IPv6]`. EMQX 5.3.1+ with `dns`, `static` or `manual` discovery.
+     */
+    IPv6: "IPv6",
+} as const;
+export type IpFamily = (typeof IpFamily)[keyof typeof IpFamily];
+
 /** What happens to a pod's volume when the StatefulSet scales down past it. */
 export const VolumeRetention = {
     /** Keep the PersistentVolumeClaim: scaling up again brings the node back with its data. */
@@ -104,9 +116,16 @@ export interface EmqxClusterArgs {
     etcd?: pulumi.Input<EtcdArgs>;
     /** Keep `/opt/emqx/data` on a PersistentVolumeClaim per pod. Default true; false uses an emptyDir (throwaway). */
     persistence?: boolean;
-    /** StorageClass of the data volumes. Default: the cluster's default StorageClass. */
+    /**
+     * StorageClass of the data volumes. Omitted: the cluster's default StorageClass. An empty string means what it
+     * means in Kubernetes: no class and no dynamic provisioning, so each claim binds a pre-provisioned
+     * PersistentVolume without a class.
+     */
     storageClass?: pulumi.Input<string>;
-    /** Size of each data volume. Default `1Gi`. Increases resize the existing volumes in place. */
+    /**
+     * Size of each data volume, as a Kubernetes quantity. Default `1Gi`; at least `20Mi`, the size EMQX's own Helm
+     * chart and operator examples boot on. Increases resize the existing volumes in place.
+     */
     storageSize?: pulumi.Input<string>;
     /**
      * Bump (1, 2, ...) to move the cluster to new, empty volumes: the only way to change `storageClass`, shrink
@@ -127,10 +146,19 @@ export interface EmqxClusterArgs {
     serviceType?: ServiceType;
     /** Fixed NodePorts per listener (NodePort and LoadBalancer only). */
     nodePorts?: NodePortsArgs;
-    /** Host name or address clients use to reach the NodePorts. Default `localhost`. */
+    /**
+     * Host name or IP address (IPv6 without brackets) clients use to reach the NodePorts; no scheme, port or path.
+     * Default `localhost`, which is right only on a machine with port mappings to the nodes (kind, k3d, minikube
+     * tunnels): a NodePort cluster that keeps it gets a preview warning.
+     */
     externalHost?: pulumi.Input<string>;
-    /** The cluster's DNS domain. Default `cluster.local`. */
+    /**
+     * The cluster's DNS domain. Default `cluster.local`. It ends every node name: changing it on a running cluster
+     * is refused unless `volumeGeneration` is bumped.
+     */
     clusterDomain?: pulumi.Input<string>;
+    /** `IPv4` (default) or `IPv6` for a single-stack IPv6 cluster network. Cannot change on a running cluster. */
+    ipFamily?: IpFamily;
     /** Image repository. Default `emqx/emqx`; e.g. a mirror, or `emqx/emqx-enterprise`. */
     image?: pulumi.Input<string>;
     /** CPU and memory requests and limits of each EMQX container. */
@@ -142,8 +170,10 @@ export interface EmqxClusterArgs {
     /**
      * Extra EMQX settings by their configuration path, e.g. `{ "mqtt.max_packet_size": "2MB" }`. Values are
      * HOCON (5.x) or cuttlefish (4.x) values, passed as `EMQX_*` environment variables through the ConfigMap; a
-     * change rolls the pods. Settings the component manages (node name, cookie, cluster discovery, licence,
-     * dashboard account) are refused here: use the dedicated args. Never put secrets here.
+     * change rolls the pods. Settings the component manages or derives something from are refused here (node name,
+     * role, cookie, data directory, cluster discovery, cluster ports and IP protocol, the listeners' binds, enables
+     * and WebSocket paths, the dashboard's HTTP listener, licence, dashboard account): use the dedicated args. On
+     * 4.0-4.2 values with characters the image's entrypoint changes are refused. Never put secrets here.
      */
     emqxConfig?: pulumi.Input<{ [path: string]: pulumi.Input<string> }>;
     /**
@@ -173,6 +203,7 @@ export const DEFAULTS = {
     serviceType: "NodePort" as ServiceType,
     externalHost: "localhost",
     clusterDomain: "cluster.local",
+    ipFamily: "IPv4" as IpFamily,
     image: "emqx/emqx",
     dashboardUsername: "admin",
     etcdPrefix: "emqxcl",

@@ -1,10 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, DiscoveryMode, EmqxClusterArgs, EtcdArgs, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
+import { DEFAULTS, DiscoveryMode, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
 import { MAX_STATEFULSET_NAME_LENGTH, statefulSetName } from "./names";
-import { LISTENER_PORTS } from "./ports";
+import { DATA_DIR } from "./names";
+import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
-import { NODE_PORT_RANGE, isDns1035Label, isDns1123Label, isDns1123Subdomain, storageBytes } from "./validation";
+import {
+    NODE_PORT_RANGE,
+    entrypointValueProblem,
+    externalHostProblem,
+    isDns1035Label,
+    isDns1123Label,
+    isDns1123Subdomain,
+    storageBytes,
+    storageClassProblem,
+    storageSizeProblem,
+} from "./validation";
 
 /** Raised for arguments that cannot make a working cluster; lists every problem with its field and fix. */
 export class EmqxArgsError extends Error {
@@ -26,8 +37,12 @@ export interface CheckedArgs {
     readonly etcd?: Unwrapped<EtcdArgs>;
     readonly namespace: string;
     readonly clusterDomain: string;
+    readonly ipFamily: IpFamily;
     readonly persistence: boolean;
-    /** Undefined: the cluster's default class (always undefined without persistence). */
+    /**
+     * Undefined: the cluster's default class (always undefined without persistence); "": no class, no dynamic
+     * provisioning (Kubernetes' meaning).
+     */
     readonly storageClass?: string;
     readonly storageSize: string;
     readonly storageBytes: number;
@@ -116,21 +131,9 @@ export const VALUE_CHECKS: {
     clusterDomain: [
         (domain) => (isDns1123Subdomain(domain) ? undefined : `"${domain}" is not a DNS domain such as cluster.local`),
     ],
-    storageClass: [
-        (storageClass) =>
-            isDns1123Subdomain(storageClass)
-                ? undefined
-                : `"${storageClass}" is not a valid StorageClass name (lowercase DNS subdomain)`,
-    ],
-    storageSize: [
-        (size) => {
-            const bytes = storageBytes(size);
-            return bytes !== undefined && bytes > 0
-                ? undefined
-                : `"${size}" is not a positive Kubernetes quantity such as 1Gi or 500Mi`;
-        },
-    ],
-    externalHost: [],
+    storageClass: [storageClassProblem],
+    storageSize: [storageSizeProblem],
+    externalHost: [externalHostProblem],
     image: [
         (image) => {
             const lastSegment = image.split("/").pop() ?? "";
@@ -143,10 +146,20 @@ export const VALUE_CHECKS: {
         (username) =>
             /^[A-Za-z0-9_.-]+$/.test(username) ? undefined : `"${username}" may contain only letters, digits, '_', '.' and '-'`,
     ],
-    "dashboard.password": [],
+    "dashboard.password": [
+        (password, { version }) => {
+            const problem = version && entrypointValueProblem(version.version, version.entrypoint)(password);
+            return problem ? `${problem} (the admin account would get another password than the output says)` : undefined;
+        },
+    ],
     licenseKey: [],
     "etcd.endpoints": [
         (endpoint) => (/^https?:\/\/[^\s,]+$/.test(endpoint) ? undefined : `"${endpoint}" is not an http:// or https:// URL`),
+        // The endpoints reach cluster.etcd.server, which the 4.0-4.2 entrypoints rewrite like every value.
+        (endpoint, { version }) => {
+            const problem = version && entrypointValueProblem(version.version, version.entrypoint)(endpoint);
+            return problem ? `"${endpoint}": ${problem}` : undefined;
+        },
     ],
 };
 
@@ -199,6 +212,7 @@ const STRUCTURAL_ARGS = [
     "clusterName",
     "serviceType",
     "nodePorts",
+    "ipFamily",
     "acknowledgedChanges",
     "changeGuard",
 ] as const;
@@ -216,13 +230,95 @@ function checkPlainStructure(args: EmqxClusterArgs, problems: Problems): void {
     }
 }
 
-// Settings the component owns; `emqxConfig` may not override them (use the dedicated args instead).
-const MANAGED_SETTINGS: readonly { pattern: RegExp; arg: string }[] = [
-    { pattern: /^node\.(name|cookie)$/, arg: "none: the component derives node names and generates the cookie" },
-    { pattern: /^cluster\.(discovery|discovery_strategy)$/, arg: "discovery" },
-    { pattern: /^cluster\.(dns|k8s|static|etcd|mcast)(\.|$)/, arg: "discovery (and etcd)" },
-    { pattern: /^dashboard\.default_(username|password|user)(\.|$)/, arg: "dashboard" },
-    { pattern: /^license\./, arg: "licenseKey" },
+/**
+ * Settings the component owns or derives something from (probes, Services, URLs and clientConfig, node names,
+ * the data volume, discovery, cluster ports): `emqxConfig` may not set them. Each says what depends on it and which
+ * arg does the job instead.
+ */
+const MANAGED_SETTINGS: readonly {
+    readonly pattern: RegExp;
+    readonly majors: readonly (4 | 5)[];
+    /** What the component derives from the setting. */
+    readonly why: string;
+    /** The fix: remove it, and which arg does the job. */
+    readonly fix: string;
+}[] = [
+    {
+        pattern: /^node\.(name|cookie)$/,
+        majors: [4, 5],
+        why: "the component derives every node name from its pod's DNS name and generates the cookie",
+        fix: "remove it; clusterName and clusterDomain decide the names",
+    },
+    {
+        pattern: /^node\.(role|db_backend)$|^cluster\.core_nodes$/,
+        majors: [5],
+        why:
+            "the component runs one StatefulSet of identical nodes, all core nodes: node.role = replicant would " +
+            "make every node a replicant and leave the cluster without a core node, which EMQX does not allow",
+        fix: "remove it: the component has no core/replicant topology yet",
+    },
+    {
+        pattern: /^node\.data_dir$/,
+        majors: [4, 5],
+        why: `the data volume is mounted at ${DATA_DIR}; another data directory keeps the data in the container, lost on restart`,
+        fix: "remove it; persistence, storageClass and storageSize decide the volume",
+    },
+    { pattern: /^cluster\.(discovery|discovery_strategy)$/, majors: [4, 5], why: "the component sets discovery", fix: "use discovery" },
+    {
+        pattern: /^cluster\.(dns|k8s|static|etcd|mcast)(\.|$)/,
+        majors: [4, 5],
+        why: "the component sets every key of the discovery mode",
+        fix: "use discovery (and etcd)",
+    },
+    {
+        pattern: /^(cluster|node)\.proto_dist$|^rpc\.(listen_address|ipv6_only|tcp_server_ip)$/,
+        majors: [4, 5],
+        why: "the component sets the IP protocol of the Erlang distribution and cluster RPC",
+        fix: "use ipFamily",
+    },
+    {
+        pattern: /^rpc\.(tcp_server_port|ssl_server_port|tcp_client_port|ssl_client_port|port_discovery)$/,
+        majors: [4, 5],
+        why: `the headless Service and the pods expose cluster RPC on ${CLUSTER_PORTS.genrpc}`,
+        fix: "remove it: the cluster ports are fixed",
+    },
+    {
+        pattern: /^listeners\.(tcp|ssl|ws|wss)\.default\.(bind|enable)$|^listener\.(tcp|ssl|ws|wss)\.external$/,
+        majors: [4, 5],
+        why:
+            "the Services, container ports, clientConfig and the URL outputs use the default listeners on " +
+            `${LISTENER_PORTS.filter((l) => l.name !== "dashboard").map((l) => l.port).join(", ")}`,
+        fix: "remove it; use nodePorts or serviceType to expose them differently, ipFamily for IPv6",
+    },
+    {
+        pattern: /^listeners\.(ws|wss)\.default\.websocket\.mqtt_path$|^listener\.(ws|wss)\.external\.mqtt_path$/,
+        majors: [4, 5],
+        why: "clientConfig gives WebSocket clients the path /mqtt",
+        fix: "remove it: WebSocket clients connect on /mqtt",
+    },
+    {
+        pattern: /^dashboard\.listeners\.http\.(bind|enable|inet6|ipv6_v6only)$/,
+        majors: [5],
+        why:
+            "the startup, readiness and liveness probes (GET /status), the Services and dashboardUrl use the " +
+            "dashboard's HTTP listener on 18083: without it the probes never pass and the pods restart forever",
+        fix: "remove it; use nodePorts.dashboard or serviceType to expose it differently, ipFamily for IPv6",
+    },
+    {
+        pattern: /^(dashboard|management)\.listener\.http(\.(inet6|ipv6_v6only))?$/,
+        majors: [4],
+        why:
+            "the probes (GET :8081/status), the Services and dashboardUrl use the management API on 8081 and the " +
+            "dashboard on 18083",
+        fix: "remove it; use nodePorts or serviceType to expose them differently",
+    },
+    {
+        pattern: /^dashboard\.default_(username|password|user)(\.|$)/,
+        majors: [4, 5],
+        why: "the component seeds the dashboard's admin account",
+        fix: "use dashboard",
+    },
+    { pattern: /^license\./, majors: [4, 5], why: "the component passes the licence from a Secret", fix: "use licenseKey" },
 ];
 
 const CONFIG_PATH = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
@@ -328,13 +424,30 @@ function checkEtcd(args: EmqxClusterArgs, mode: string, problems: Problems, cont
     }
 }
 
-function checkPlacement(args: EmqxClusterArgs, problems: Problems, context: ValueContext) {
+function checkPlacement(
+    args: EmqxClusterArgs,
+    discovery: DiscoveryStrategy | undefined,
+    problems: Problems,
+    context: ValueContext,
+) {
+    const { version } = context;
+    const ipFamily = args.ipFamily ?? DEFAULTS.ipFamily;
+    if (!Object.values(IpFamily).includes(ipFamily)) {
+        problems.add("ipFamily", `"${ipFamily}" must be one of ${Object.values(IpFamily).join(", ")}`);
+    } else if (ipFamily === "IPv6") {
+        if (version?.ipv6Limit) {
+            problems.add("ipFamily", `EMQX ${version.version} cannot run on an IPv6-only network: ${version.ipv6Limit}`);
+        }
+        if (discovery?.ipv6Limit) {
+            problems.add("discovery", `"${discovery.mode}" does not work on an IPv6-only network: ${discovery.ipv6Limit}`);
+        }
+    }
     const namespace = known(args.namespace) ?? DEFAULTS.namespace;
     checkKnown(problems, "namespace", namespace, context);
     const clusterDomain = known(args.clusterDomain) ?? DEFAULTS.clusterDomain;
     checkKnown(problems, "clusterDomain", clusterDomain, context);
     checkKnown(problems, "externalHost", known(args.externalHost), context);
-    return { namespace, clusterDomain };
+    return { namespace, clusterDomain, ipFamily };
 }
 
 function checkStorage(args: EmqxClusterArgs, problems: Problems, context: ValueContext) {
@@ -364,10 +477,17 @@ function checkStorage(args: EmqxClusterArgs, problems: Problems, context: ValueC
     };
 }
 
-function checkService(args: EmqxClusterArgs, problems: Problems) {
+function checkService(args: EmqxClusterArgs, problems: Problems, warnings: string[]) {
     const serviceType = args.serviceType ?? DEFAULTS.serviceType;
     if (!Object.values(ServiceType).includes(serviceType)) {
         problems.add("serviceType", `"${serviceType}" must be one of ${Object.values(ServiceType).join(", ")}`);
+    }
+    if (serviceType === "NodePort" && args.externalHost === undefined) {
+        warnings.push(
+            `externalHost is not set: the URL outputs and clientConfig use "${DEFAULTS.externalHost}", which reaches ` +
+                `the NodePorts only on a machine with port mappings to the nodes (kind, k3d, a minikube tunnel); ` +
+                `set externalHost to a node's address or a name that resolves to the nodes`,
+        );
     }
     const nodePorts = args.nodePorts ?? {};
     const pinned = Object.entries(nodePorts).filter(([, port]) => port !== undefined) as [string, number][];
@@ -397,10 +517,12 @@ function checkService(args: EmqxClusterArgs, problems: Problems) {
 function checkDashboard(args: EmqxClusterArgs, problems: Problems, context: ValueContext): string {
     const username = known(known(args.dashboard)?.username) ?? DEFAULTS.dashboardUsername;
     checkKnown(problems, "dashboard.username", username, context);
+    // A plain password is checked now; a secret Output once known (`checkedSecret`). Messages never hold the value.
+    checkKnown(problems, "dashboard.password", known(known(args.dashboard)?.password), context);
     return username;
 }
 
-function checkEmqxConfig(args: EmqxClusterArgs, hasLicenseKey: boolean, problems: Problems, context: ValueContext) {
+function checkEmqxConfig(args: EmqxClusterArgs, problems: Problems, context: ValueContext) {
     const extra = known(args.emqxConfig) ?? {};
     if (!isPlainObject(extra)) {
         problems.add("emqxConfig", `must be an object of configuration paths to values`);
@@ -412,9 +534,14 @@ function checkEmqxConfig(args: EmqxClusterArgs, hasLicenseKey: boolean, problems
             problems.add(`emqxConfig["${path}"]`, `is not an EMQX configuration path such as "mqtt.max_packet_size"`);
             continue;
         }
-        const managed = MANAGED_SETTINGS.find((m) => m.pattern.test(path));
+        const managed = MANAGED_SETTINGS.find((m) => m.pattern.test(path) && (!version || m.majors.includes(version.family.major)));
         if (managed) {
-            problems.add(`emqxConfig["${path}"]`, `is managed by the component; use ${managed.arg}`);
+            problems.add(`emqxConfig["${path}"]`, `is managed by the component: ${managed.why}; ${managed.fix}`);
+            continue;
+        }
+        const mangled = version && typeof value === "string" ? entrypointValueProblem(version.version, version.entrypoint)(value) : undefined;
+        if (mangled) {
+            problems.add(`emqxConfig["${path}"]`, mangled);
         }
         if (version?.parsesHocon && typeof value === "string" && /^[^"].*(#|\/\/)/.test(value)) {
             problems.add(
@@ -423,13 +550,6 @@ function checkEmqxConfig(args: EmqxClusterArgs, hasLicenseKey: boolean, problems
                     `wrap it in double quotes: ${JSON.stringify(JSON.stringify(value))}`,
             );
         }
-    }
-    if (version && extra["node.role"] === "replicant" && !version.supportsReplicantOpenSource && !hasLicenseKey) {
-        problems.add(
-            'emqxConfig["node.role"]',
-            `open-source EMQX ${version.version} refuses the replicant role (from 5.8.0 on); remove node.role, ` +
-                `use 5.0-5.7, or a licensed release with licenseKey`,
-        );
     }
     return extra as Record<string, string>;
 }
@@ -467,13 +587,13 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const { replicas, version, discovery, mode } = checkTopology(args, hasLicenseKey, problems, warnings);
     const context: ValueContext = { version };
     checkEtcd(args, mode, problems, context);
-    const placement = checkPlacement(args, problems, context);
+    const placement = checkPlacement(args, discovery, problems, context);
     const storage = checkStorage(args, problems, context);
-    const service = checkService(args, problems);
+    const service = checkService(args, problems, warnings);
     const image = known(args.image) ?? DEFAULTS.image;
     checkKnown(problems, "image", image, context);
     const dashboardUsername = checkDashboard(args, problems, context);
-    const emqxConfig = checkEmqxConfig(args, hasLicenseKey, problems, context);
+    const emqxConfig = checkEmqxConfig(args, problems, context);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     if (problems.list.length > 0 || !version || !discovery) {
         throw new EmqxArgsError(componentName, problems.list);

@@ -31,6 +31,8 @@ export interface DiscoveryStrategy {
     readonly maxReplicas?: number;
     /** What the mode needs that the component cannot create, for docs and messages. */
     readonly prerequisites: string;
+    /** Why the mode does not work on an IPv6-only cluster network; undefined when it does. */
+    readonly ipv6Limit?: string;
     /** The mode's own settings by configuration path (the strategy key itself is added by `discoverySettings`). */
     settings(ctx: DiscoveryContext): Record<string, string>;
 }
@@ -40,6 +42,12 @@ export function discoverySettings(strategy: DiscoveryStrategy, ctx: DiscoveryCon
     const strategyPath = ctx.major === 5 ? "cluster.discovery_strategy" : "cluster.discovery";
     return { [strategyPath]: strategy.mode, ...strategy.settings(ctx) };
 }
+
+// ekka's k8s and etcd discovery call their server through ekka_httpc (Erlang's httpc, IPv4 by default): on a
+// single-stack IPv6 cluster the API server's name does not resolve (nxdomain, emqx#14889, open as of 5.8.4).
+const HTTP_DISCOVERY_IPV6_LIMIT =
+    "ekka's HTTP client resolves and connects over IPv4 only, so it never reaches its server on an IPv6-only " +
+    'network (emqx#14889); use "dns" or "static"';
 
 // The Kubernetes API by DNS name: an IP fails OTP 26's TLS host name check (emqx#13360).
 const KUBERNETES_API = "https://kubernetes.default.svc:443";
@@ -65,6 +73,7 @@ export const DISCOVERY_STRATEGIES: Readonly<Record<DiscoveryMode, DiscoveryStrat
         needsEndpointsAccess: true,
         needsApiToken: true,
         prerequisites: "the Endpoints API of the headless Service (the component creates the Role and RoleBinding)",
+        ipv6Limit: HTTP_DISCOVERY_IPV6_LIMIT,
         settings: (ctx): Record<string, string> => ({
             ...(ctx.major === 4 ? { "cluster.k8s.app_name": ctx.nodeBaseName } : {}),
             // Every key is set: the 5.x defaults (suffix `pod.local`, a placeholder apiserver IP in 5.0-5.1) never work.
@@ -93,6 +102,7 @@ export const DISCOVERY_STRATEGIES: Readonly<Record<DiscoveryMode, DiscoveryStrat
         needsEndpointsAccess: false,
         needsApiToken: false,
         prerequisites: "a reachable etcd (v3 API for EMQX 5.x, v2 API for 4.x); set `etcd.endpoints`",
+        ipv6Limit: HTTP_DISCOVERY_IPV6_LIMIT,
         settings: (ctx): Record<string, string> => {
             const etcd = ctx.etcd;
             if (!etcd) {

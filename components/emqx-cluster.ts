@@ -50,9 +50,16 @@ export class EmqxCluster extends pulumi.ComponentResource {
     public readonly nodePort: pulumi.Output<number | undefined>;
     /** The dashboard (18083) NodePort. Undefined for ClusterIP. */
     public readonly dashboardNodePort: pulumi.Output<number | undefined>;
-    /** The dashboard for a browser: `http://<externalHost>:<dashboardNodePort>` (LoadBalancer: its address, 18083). */
+    /**
+     * The dashboard for a browser: `http://<externalHost>:<dashboardNodePort>` (LoadBalancer: its address, 18083). With
+     * the default externalHost, `localhost`, only right on a machine with port mappings to the nodes (kind, k3d).
+     */
     public readonly dashboardUrl: pulumi.Output<string>;
-    /** The MQTT URL for clients outside the cluster, e.g. `mqtt://localhost:31883`. */
+    /**
+     * The MQTT URL for clients outside the cluster, e.g. `mqtt://mqtt.example.com:31883` (an IPv6 host in brackets).
+     * With the default externalHost, `localhost`, only right on a machine with port mappings to the nodes (kind, k3d):
+     * a NodePort cluster without externalHost gets a preview warning.
+     */
     public readonly mqttUrl: pulumi.Output<string>;
     /** The MQTT URL for clients inside the cluster: `mqtt://<service>.<namespace>.svc.<clusterDomain>:1883`. */
     public readonly mqttInternalUrl: pulumi.Output<string>;

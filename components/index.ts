@@ -4,6 +4,7 @@ export {
     DiscoveryMode,
     EmqxClusterArgs,
     EtcdArgs,
+    IpFamily,
     NodePortsArgs,
     ResourcesArgs,
     ServiceType,

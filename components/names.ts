@@ -29,6 +29,9 @@ export interface ClusterNames {
 
 export const NODE_BASE_NAME = "emqx";
 
+/** Where EMQX keeps its data in the image (4.x and 5.x), and where the data volume is mounted. */
+export const DATA_DIR = "/opt/emqx/data";
+
 /** What distinguishes the objects of a volume generation: nothing for generation 0, `-g<N>` after it. */
 export function generationSuffix(volumeGeneration: number): string {
     return volumeGeneration === 0 ? "" : `-g${volumeGeneration}`;

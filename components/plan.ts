@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, DashboardArgs, EmqxClusterArgs, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
+import { DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
 import { ChangeGuardState } from "./changes";
 import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
@@ -23,7 +23,6 @@ export const VOLUME_GENERATION_LABEL = "emqx.pulumi.io/volume-generation";
 
 /** Where the etcd TLS Secret is mounted. */
 export const ETCD_TLS_DIR = "/opt/emqx/etc/etcd-tls";
-export const DATA_DIR = "/opt/emqx/data";
 
 /** Keys of the component's Secret. */
 export const SECRET_KEYS = {
@@ -40,6 +39,8 @@ export interface ClusterPlan {
     readonly names: ClusterNames;
     readonly namespace: string;
     readonly clusterDomain: string;
+    /** `IPv6`: the Services are single-stack IPv6 and EMQX's IPv6 settings are in `settings`. */
+    readonly ipFamily: IpFamily;
     readonly replicas: number;
     readonly version: VersionProfile;
     readonly discovery: DiscoveryStrategy;
@@ -51,6 +52,7 @@ export interface ClusterPlan {
     readonly labels: Readonly<Record<string, string>>;
     readonly persistence: {
         readonly enabled: boolean;
+        /** Undefined: the cluster's default class; "": no class (no dynamic provisioning). */
         readonly storageClass?: string;
         readonly size: string;
         readonly claimTemplateName: string;
@@ -130,6 +132,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         names,
         namespace,
         clusterDomain,
+        ipFamily: checked.ipFamily,
         replicas,
         version,
         discovery,
@@ -155,6 +158,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             // The same name on every pod; EMQX_HOST (set per pod) completes the node name.
             name: names.nodeBaseName,
             ...discoveryKeys,
+            ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
             [version.dashboardUsernamePath]: checked.dashboardUsername,
             ...checked.emqxConfig,
         },
@@ -170,13 +174,17 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             version: version.version,
             major: version.family.major,
             versionRank: version.rank,
-            rollsFrom: version.rollsFrom ?? "",
-            rollsFromRank: version.rollsFromRank,
+            refusedSources: version.refusedSources,
+            dataCreatedSinceRank: version.dataCreatedSinceRank,
             persistence: checked.persistence,
             storageClass: checked.storageClass ?? "",
+            noDynamicProvisioning: checked.storageClass === "",
             storageSize: checked.storageSize,
             storageBytes: checked.storageBytes,
             volumeGeneration: checked.volumeGeneration,
+            clusterDomain,
+            firstNodeName: names.nodeName(0),
+            ipFamily: checked.ipFamily,
         },
         acknowledgedChanges: checked.acknowledgedChanges,
         warnings: checked.warnings,

@@ -9,5 +9,8 @@ export const LISTENER_PORTS: readonly { name: keyof NodePortsArgs; port: number;
     { name: "dashboard", port: 18083, tls: false },
 ];
 
+/** The 5.x listener type of each MQTT listener (`listeners.<type>.default`); 4.x names them `listener.<type>.external`. */
+export const MQTT_LISTENER_TYPES = { mqtt: "tcp", mqtts: "ssl", ws: "ws", wss: "wss" } as const;
+
 /** Ports nodes use to talk to each other: Erlang distribution and gen_rpc. */
 export const CLUSTER_PORTS = { ekka: 4370, genrpc: 5369 } as const;

@@ -1,4 +1,6 @@
-/** Kubernetes naming and quantity rules, as the API server applies them. */
+/** Kubernetes naming and quantity rules, as the API server applies them, and validators of single values. */
+import { isIP } from "net";
+import type { EntrypointMangling } from "./versions";
 
 // RFC 1123 label: namespaces, most object names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -35,3 +37,80 @@ export function storageBytes(quantity: string): number | undefined {
 }
 
 export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+
+/*
+ * Value validators: each takes a plain value and returns what is wrong with it (a sentence naming the fix), or
+ * undefined. They are pure so that checks can run them on plain args now and on Output values once known.
+ */
+
+/** A problem with a value, or undefined when it is fine. */
+export type ValueValidator = (value: string) => string | undefined;
+
+/**
+ * `externalHost`: a host name (RFC 1123, any case) or an IP address. IPv6 addresses are given bare (`2001:db8::7`):
+ * the URL outputs add the brackets.
+ */
+export const externalHostProblem: ValueValidator = (value) => {
+    const fix = "give a host name such as mqtt.example.com or an IP address, without scheme, port or path";
+    if (/^\[.*\]$/.test(value) && isIP(value.slice(1, -1)) === 6) {
+        return `"${value}" has brackets; give the IPv6 address without them (${value.slice(1, -1)}): the URLs add them`;
+    }
+    if (isIP(value) !== 0) {
+        return undefined;
+    }
+    if (value.includes("://")) {
+        return `"${value}" is a URL; ${fix}`;
+    }
+    if (/:\d+$/.test(value)) {
+        return `"${value}" has a port; the port comes from the Service (NodePort); ${fix}`;
+    }
+    const labels = value.toLowerCase().split(".");
+    if (value.length > 253 || !labels.every((label) => label.length <= 63 && DNS1123_LABEL.test(label))) {
+        return `"${value}" is neither a host name nor an IP address; ${fix}`;
+    }
+    return undefined;
+};
+
+/** The smallest data volume: what EMQX's own Helm chart and operator examples run EMQX on. */
+export const MIN_STORAGE_SIZE = "20Mi";
+
+/** `storageSize`: a Kubernetes quantity of at least `MIN_STORAGE_SIZE`. */
+export const storageSizeProblem: ValueValidator = (value) => {
+    const bytes = storageBytes(value);
+    if (bytes === undefined || bytes <= 0) {
+        return `"${value}" is not a positive Kubernetes quantity such as 1Gi or 500Mi`;
+    }
+    const minimum = storageBytes(MIN_STORAGE_SIZE) as number;
+    if (bytes < minimum) {
+        return (
+            `"${value}" is ${bytes} bytes, too small for EMQX's data directory (a plain number is bytes); ` +
+            `use at least ${MIN_STORAGE_SIZE}, e.g. 1Gi`
+        );
+    }
+    return undefined;
+};
+
+/** `storageClass`: a StorageClass name, or "" for Kubernetes' "no class, no dynamic provisioning". */
+export const storageClassProblem: ValueValidator = (value) =>
+    value === "" || isDns1123Subdomain(value)
+        ? undefined
+        : `"${value}" is not a valid StorageClass name (lowercase DNS subdomain); omit storageClass for the cluster's ` +
+          `default class, or give "" for no dynamic provisioning`;
+
+/**
+ * A value that reaches EMQX through an image entrypoint that changes some characters (4.0-4.2): the problem names
+ * the characters, never the value, since the value may be a secret.
+ */
+export function entrypointValueProblem(version: string, entrypoint: EntrypointMangling | undefined): ValueValidator {
+    return (value) => {
+        const mangled = entrypoint?.mangled.filter((m) => m.pattern.test(value)) ?? [];
+        if (mangled.length === 0) {
+            return undefined;
+        }
+        return (
+            `the EMQX ${version} image's entrypoint changes values with ${mangled.map((m) => m.what).join("; ")}, ` +
+            `so EMQX would get another value than the one given; avoid these characters, or use EMQX 4.3 or later, ` +
+            `which reads the value verbatim`
+        );
+    };
+}

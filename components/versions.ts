@@ -1,5 +1,6 @@
 import * as semver from "semver";
 import { DiscoveryMode } from "./args";
+import { LISTENER_PORTS, MQTT_LISTENER_TYPES } from "./ports";
 
 /**
  * Everything that differs between EMQX releases, as data. A version resolves to one family row plus the gates
@@ -19,11 +20,6 @@ export interface VersionFamily {
     readonly discoveryLimit?: string;
     /** More than one node needs a licence key (the BSL images from 5.9 on). */
     readonly licenceRequiredForCluster: boolean;
-    /**
-     * Oldest release a running cluster may roll to this family from; older data must be migrated.
-     * Undefined: any release of the same major.
-     */
-    readonly rollsFrom?: string;
 }
 
 const ALL_MODES: readonly DiscoveryMode[] = ["dns", "k8s", "static", "etcd", "manual"];
@@ -38,8 +34,7 @@ export const VERSION_FAMILIES: readonly VersionFamily[] = [
     { name: "4.4", range: ">=4.4.0-0 <5.0.0-0", major: 4, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: false },
     { name: "5.0-5.3", range: ">=5.0.0-0 <5.4.0-0", major: 5, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: false },
     { name: "5.4-5.8", range: ">=5.4.0-0 <5.9.0-0", major: 5, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: false },
-    // Releases from 5.10 on cannot take over the data of 5.0-5.3 directly (EMQX's documented upgrade path).
-    { name: "5.9+", range: ">=5.9.0-0 <6.0.0-0", major: 5, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: true, rollsFrom: "5.4.0" },
+    { name: "5.9+", range: ">=5.9.0-0 <6.0.0-0", major: 5, tagPrefix: "", discoveryModes: ALL_MODES, licenceRequiredForCluster: true },
 ];
 
 /** The first release with each behaviour that changed inside a family. */
@@ -52,9 +47,138 @@ const GATES = {
     singleton: "5.8.0",
     /** Open-source images refuse `node.role = replicant` from here on. */
     noReplicantOpenSource: "5.8.0",
-    /** Releases from 5.10 on take over data only from 5.4 or later. */
-    strictUpgradePath: "5.10.0",
+    /**
+     * `rpc.listen_address` and `rpc.ipv6_only`: cluster RPC (gen_rpc) over IPv6 (emqx#11715, fixed by emqx#11734
+     * in 5.3.1). Earlier 5.x and every 4.x release listen and connect for cluster RPC on IPv4 only.
+     */
+    ipv6ClusterRpc: "5.3.1",
 } as const;
+
+/** Running releases a release cannot roll onto: ranks `fromRank` up to (not including) `belowRank`. */
+export interface RefusedSource {
+    readonly fromRank: number;
+    readonly belowRank: number;
+    /** Why, as EMQX documents it. */
+    readonly reason: string;
+}
+
+/**
+ * Rolling upgrades EMQX does not support inside a major, by target release. Not listed here and refused by the
+ * change guard for every family: a change of major, and any move to an older minor release (EMQX documents
+ * upgrades only; its 5.x matrix has no downgrade column, 4.x names 4.3 -> 4.4 as its only cross-minor roll).
+ * Patch changes inside a minor are allowed both ways (4.x appups carry upgrade and downgrade steps per patch,
+ * the 5.x matrix marks each minor compatible with itself). Sources: docs/emqx-facts.md, "Rolling upgrades".
+ */
+const ROLLING_UPGRADE_LIMITS: readonly {
+    readonly to: string;
+    readonly refused: readonly { readonly from: string; readonly below: string; readonly reason: string }[];
+    readonly dataCreatedSince?: string;
+}[] = (() => {
+    const noCrossMinor4 =
+        "EMQX documents no rolling upgrade between 4.0, 4.1 and 4.2 (its only cross-minor rolling upgrade in 4.x is " +
+        "4.3 -> 4.4; hot upgrades are between patch releases only)";
+    const schema43 =
+        "EMQX 4.3 changed the database schema and the inter-node API: a 4.3 node cannot join a 4.2 cluster " +
+        "(EMQX's 4.2 -> 4.3 upgrade guide)";
+    const routingV1 =
+        "EMQX 5.10 keeps only the v2 routing schema, and clusters started before 5.4 still use v1: EMQX does not " +
+        "support rolling them to 5.10 or later (its rolling-upgrade matrix, note 2)";
+    const otelHeaders =
+        "5.8.7 added OpenTelemetry header settings that 5.9.0 and 5.10.0 do not know (EMQX's rolling-upgrade matrix, " +
+        "note 3); roll to 5.9.1 or 5.10.1 instead";
+    return [
+        { to: ">=4.1.0-0 <4.2.0-0", refused: [{ from: "4.0.0", below: "4.1.0", reason: noCrossMinor4 }] },
+        { to: ">=4.2.0-0 <4.3.0-0", refused: [{ from: "4.0.0", below: "4.2.0", reason: noCrossMinor4 }] },
+        { to: ">=4.3.0-0 <5.0.0-0", refused: [{ from: "4.0.0", below: "4.3.0", reason: schema43 }] },
+        { to: ">=5.9.0-0 <5.9.1-0", refused: [{ from: "5.8.7", below: "5.9.0", reason: otelHeaders }] },
+        {
+            to: ">=5.10.0-0 <5.10.1-0",
+            refused: [
+                { from: "5.0.0", below: "5.4.0", reason: routingV1 },
+                { from: "5.8.7", below: "5.9.0", reason: otelHeaders },
+            ],
+            dataCreatedSince: "5.4.0",
+        },
+        { to: ">=5.10.1-0 <6.0.0-0", refused: [{ from: "5.0.0", below: "5.4.0", reason: routingV1 }], dataCreatedSince: "5.4.0" },
+    ];
+})();
+
+// Values are HOCON: addresses with ':' or brackets are quoted strings.
+const IPV6_SETTINGS_5X: Readonly<Record<string, string>> = {
+    "cluster.proto_dist": "inet6_tcp",
+    "rpc.listen_address": JSON.stringify("::"),
+    "rpc.ipv6_only": "true",
+    ...Object.fromEntries(
+        LISTENER_PORTS.filter((l) => l.name !== "dashboard").map((l) => [
+            `listeners.${MQTT_LISTENER_TYPES[l.name as Exclude<typeof l.name, "dashboard">]}.default.bind`,
+            JSON.stringify(`[::]:${l.port}`),
+        ]),
+    ),
+    // A port-only bind plus inet6 listens on every IPv6 address (and IPv4-mapped ones) in every 5.x release.
+    "dashboard.listeners.http.inet6": "true",
+};
+
+const IPV6_CLUSTER_RPC_LIMIT =
+    "cluster RPC (gen_rpc) listens and connects over IPv4 only before EMQX 5.3.1, which added rpc.listen_address " +
+    "and rpc.ipv6_only (emqx#11715, emqx#11734), so nodes on an IPv6-only network never exchange messages";
+
+/** A character class or shape of value an entrypoint changes, and how. */
+export interface MangledValue {
+    readonly pattern: RegExp;
+    readonly what: string;
+}
+
+/**
+ * What the docker entrypoint of a range of releases does to `EMQX_*` values: the 4.0-4.2 images write each value
+ * into `etc/emqx.conf` or `etc/plugins/*.conf` with `sed` before EMQX starts (4.3+ read them through cuttlefish's
+ * environment override, verbatim; 5.x parse them as HOCON, handled by `parsesHocon`).
+ */
+export interface EntrypointMangling {
+    /** semver range of the releases whose image has this entrypoint. */
+    readonly releases: string;
+    /** Where the script is: `emqx/emqx-rel`, `deploy/docker/docker-entrypoint.sh` at these tags. */
+    readonly source: string;
+    readonly mangled: readonly MangledValue[];
+}
+
+const EMPTY_VALUE: MangledValue = {
+    pattern: /^$/,
+    what: "an empty value (commented out from 4.1 on, so EMQX uses its default; written empty on 4.0)",
+};
+const ECHO_OPTION: MangledValue = {
+    pattern: /^-[neE]+(\s|$)/,
+    what: "a leading -n, -e or -E (read by echo as an option)",
+};
+
+export const ENTRYPOINT_MANGLING: readonly EntrypointMangling[] = [
+    {
+        releases: ">=4.0.0-0 <4.2.4",
+        source: "emqx/emqx-rel deploy/docker/docker-entrypoint.sh, v4.0.0 to v4.2.3",
+        mangled: [
+            {
+                pattern: /[&\\]/,
+                what: "'&' or '\\' (the value becomes a sed replacement that escapes only '/': '&' inserts the matched line, '\\' starts an escape; emqx#3781)",
+            },
+            { pattern: /[*?[]/, what: "'*', '?' or '[' (the value is expanded unquoted, as a file name pattern)" },
+            {
+                pattern: /^\s|\s$|\s\s|[^\S ]/,
+                what: "leading, trailing, repeated or non-space whitespace (the unquoted expansion rejoins words with single spaces)",
+            },
+            ECHO_OPTION,
+            EMPTY_VALUE,
+        ],
+    },
+    {
+        releases: ">=4.2.4 <4.3.0-0",
+        source: "emqx/emqx-rel deploy/docker/docker-entrypoint.sh, v4.2.4 to v4.2.14",
+        mangled: [
+            { pattern: /\\/, what: "'\\' (the sed replacement escapes '/' and '&' but not '\\', which starts an escape)" },
+            { pattern: /[\p{Cc}]/u, what: "control characters such as tab or newline (deleted with tr -d '[:cntrl:]')" },
+            ECHO_OPTION,
+            EMPTY_VALUE,
+        ],
+    },
+];
 
 /** Ports, HTTP paths and configuration paths of one release. */
 export interface VersionSettings {
@@ -78,6 +202,12 @@ export interface VersionSettings {
     readonly parsesHocon: boolean;
     /** Where the dashboard manages client authentication. */
     readonly authenticationConsole: string;
+    /**
+     * Settings that move the Erlang distribution, cluster RPC, the MQTT listeners and the dashboard to IPv6, as EMQX's
+     * IPv6 guide gives them (listeners bound to `[::]` accept IPv4-mapped clients too); undefined where the release
+     * cannot run on an IPv6-only network (`ipv6Limit`).
+     */
+    readonly ipv6Settings?: Readonly<Record<string, string>>;
 }
 
 /** A parsed, supported EMQX version and everything the component needs to know about it. */
@@ -92,11 +222,19 @@ export interface VersionProfile extends VersionSettings {
     readonly supportsDnsAaaa: boolean;
     readonly supportsSingleton: boolean;
     readonly supportsReplicantOpenSource: boolean;
-    /** Orders releases: 50809 for 5.8.9. */
+    /** Orders releases: 50809 for 5.8.9; a floating tag such as `5.8` counts as the newest patch, 50899. */
     readonly rank: number;
-    /** Oldest release this version can take over a running cluster's data from (same major), and its rank. */
-    readonly rollsFrom?: string;
-    readonly rollsFromRank: number;
+    /** Running releases this one cannot roll onto, with EMQX's reason (see `ROLLING_UPGRADE_LIMITS`). */
+    readonly refusedSources: readonly RefusedSource[];
+    /**
+     * The oldest release whose data this one can take over through every later rolling upgrade, as a rank; 0 for
+     * any. 5.10+ needs a cluster whose data was created on 5.4 or later (the v2 routing schema).
+     */
+    readonly dataCreatedSinceRank: number;
+    /** What keeps this release from running on an IPv6-only cluster network; undefined when it can. */
+    readonly ipv6Limit?: string;
+    /** What the image's entrypoint does to environment values before EMQX reads them; undefined: nothing. */
+    readonly entrypoint?: EntrypointMangling;
 }
 
 /** The tag forms EMQX publishes, for error messages. */
@@ -127,7 +265,7 @@ export function resolveVersion(input: string): VersionProfile | string {
     }
     const version = `${major}.${minor}${patch !== undefined ? `.${patch}` : ""}${prerelease ? `-${prerelease}` : ""}`;
     const atLeast = (gate: string) => semver.gte(full, gate);
-    const rollsFrom = atLeast(GATES.strictUpgradePath) ? family.rollsFrom : undefined;
+    const rollingLimit = ROLLING_UPGRADE_LIMITS.find((l) => semver.satisfies(full, l.to, { includePrerelease: true }));
     const settings: VersionSettings =
         family.major === 4
             ? {
@@ -151,6 +289,7 @@ export function resolveVersion(input: string): VersionProfile | string {
                   licenseKeyPath: "license.key",
                   parsesHocon: true,
                   authenticationConsole: "Access Control > Authentication",
+                  ipv6Settings: atLeast(GATES.ipv6ClusterRpc) ? IPV6_SETTINGS_5X : undefined,
               };
     return {
         ...settings,
@@ -161,11 +300,24 @@ export function resolveVersion(input: string): VersionProfile | string {
         supportsDnsAaaa: family.major === 5 && atLeast(GATES.dnsAaaa),
         supportsSingleton: family.major === 5 && atLeast(GATES.singleton),
         supportsReplicantOpenSource: family.major === 5 && !atLeast(GATES.noReplicantOpenSource),
-        rank: rankOf(full),
-        rollsFrom,
-        rollsFromRank: rollsFrom ? rankOf(new semver.SemVer(rollsFrom)) : 0,
+        // A floating tag (`5.8`) moves to each new patch release: rank it as the newest, so that rules about late
+        // patch releases (5.8.7+) apply to it.
+        rank: patch === undefined ? rankOf(full) + FLOATING_PATCH : rankOf(full),
+        refusedSources: (rollingLimit?.refused ?? []).map(({ from, below, reason }) => ({
+            fromRank: rankOf(new semver.SemVer(from)),
+            belowRank: rankOf(new semver.SemVer(below)),
+            reason,
+        })),
+        dataCreatedSinceRank: rollingLimit?.dataCreatedSince ? rankOf(new semver.SemVer(rollingLimit.dataCreatedSince)) : 0,
+        ipv6Limit:
+            family.major === 5 && atLeast(GATES.ipv6ClusterRpc)
+                ? undefined
+                : `${IPV6_CLUSTER_RPC_LIMIT}; use EMQX ${GATES.ipv6ClusterRpc} or later`,
+        entrypoint: ENTRYPOINT_MANGLING.find((e) => semver.satisfies(full, e.releases, { includePrerelease: true })),
     };
 }
+
+const FLOATING_PATCH = 99;
 
 function rankOf(version: semver.SemVer): number {
     return version.major * 10000 + version.minor * 100 + version.patch;

@@ -1,7 +1,10 @@
 import * as assert from "assert";
 import { EmqxClusterArgs } from "../components";
 import { changeGuardProvider } from "../components/change-guard";
-import { MockEngine, RegisteredResource, TYPES, kubernetesObjects, ofType } from "./harness";
+import { ChangeGuardState, carriedState } from "../components/changes";
+import { ResolvedArgs } from "../components/checks";
+import { planCluster } from "../components/plan";
+import { MockEngine, RegisteredResource, TYPES, kubernetesObjects, ofType, valueOf } from "./harness";
 import { Deployment, deploy, statefulSetOf } from "./deploy";
 
 /** Fields of a StatefulSet the API server refuses to change: a change needs a replacement. */
@@ -150,7 +153,7 @@ describe("changing a running cluster", () => {
     it("refuses 5.0-5.3 straight to 5.10+, and accepts it from 5.4", async () => {
         const licensed = { licenseKey: "key" };
         const refused = await update({ version: "5.3.2" }, { version: "5.10.1", ...licensed });
-        assert.match(refused.refusals[0], /^version: EMQX 5\.10\.1 cannot take over data from 5\.3\.2; roll to 5\.4\.0/);
+        assert.match(refused.refusals[0], /^version: EMQX 5\.3\.2 -> 5\.10\.1: .*v2 routing schema.*bump volumeGeneration \(to 1\)/);
         const accepted = await update({ version: "5.4.1" }, { version: "5.10.1", ...licensed });
         assert.deepStrictEqual(accepted.refusals, []);
     });
@@ -165,5 +168,184 @@ describe("changing a running cluster", () => {
         assert.deepStrictEqual(renamed.refusals, []);
         const claims = (d: Deployment) => ofType(d.resources, TYPES.pvcPatch).map((p) => p.state.metadata.name);
         assert.ok(claims(renamed.after).every((c) => !claims(renamed.before).includes(c)), "two clusters would share claims");
+    });
+
+    it("refuses a clusterDomain change, which renames every node on its old volume, unless volumeGeneration is bumped", async () => {
+        const u = await update({ clusterDomain: "cluster.local" }, { clusterDomain: "corp.example" });
+        assert.strictEqual(u.refusals.length, 1);
+        assert.match(
+            u.refusals[0],
+            /^clusterDomain: cluster\.local -> corp\.example renames every node .*emqx@emqx-0\.emqx-headless\.default\.svc\.corp\.example.*data\/mnesia\/<node name>.*bump volumeGeneration \(to 1\)/,
+        );
+        const moved = await update({ clusterDomain: "cluster.local" }, { clusterDomain: "corp.example", volumeGeneration: 1 });
+        assert.deepStrictEqual(moved.refusals, []);
+    });
+
+    // Every arg, changed on its own: whenever the node names change on the same volumes, the guard refuses. Args that
+    // start a new cluster (clusterName, namespace) or new volumes (volumeGeneration) are the way to rename nodes.
+    const ARG_CHANGES: [string, EmqxClusterArgs, EmqxClusterArgs][] = [
+        ["clusterDomain", {}, { clusterDomain: "corp.example" }],
+        ["clusterName", {}, { clusterName: "broker" }],
+        ["namespace", {}, { namespace: "iot" }],
+        ["volumeGeneration", {}, { volumeGeneration: 1 }],
+        ["replicas", {}, { replicas: 5 }],
+        ["version", {}, { version: "5.8.8" }],
+        ["discovery", {}, { discovery: "k8s" }],
+        ["serviceType", {}, { serviceType: "ClusterIP" }],
+        ["image", {}, { image: "registry.example/emqx/emqx" }],
+        ["externalHost", {}, { externalHost: "mqtt.example.com" }],
+        ["storageSize", {}, { storageSize: "2Gi" }],
+        ["emqxConfig", {}, { emqxConfig: { "mqtt.max_packet_size": "2MB" } }],
+        ["dashboard", {}, { dashboard: { username: "operator" } }],
+        ["volumeRetentionOnScaleDown", {}, { volumeRetentionOnScaleDown: "Delete" }],
+    ];
+    for (const [arg, from, to] of ARG_CHANGES) {
+        it(`never renames nodes on their old volumes when ${arg} changes`, async () => {
+            const u = await update(from, to);
+            const [before, after] = [await valueOf(u.before.cluster.nodeNames), await valueOf(u.after.cluster.nodeNames)];
+            // A node keeps its name if the pod of its ordinal does; added or removed ordinals are no rename.
+            const renamed = before.some((name, ordinal) => ordinal < after.length && after[ordinal] !== name);
+            const sts = (d: Deployment) => statefulSetOf(d);
+            const sameVolumes =
+                sts(u.before).metadata.name === sts(u.after).metadata.name &&
+                sts(u.before).metadata.namespace === sts(u.after).metadata.namespace;
+            if (sameVolumes && renamed) {
+                assert.ok(u.refusals.some((r) => /renames every node/.test(r)), `${arg} renamed the nodes unrefused: ${u.refusals}`);
+            } else {
+                assert.ok(!u.refusals.some((r) => /renames every node/.test(r)), `${arg}: ${u.refusals}`);
+            }
+        });
+    }
+
+    it("refuses an ipFamily change, even with new volumes: the Services keep their primary family", async () => {
+        for (const volumeGeneration of [0, 1]) {
+            const u = await update({ version: "5.8.9" }, { version: "5.8.9", ipFamily: "IPv6", volumeGeneration });
+            assert.strictEqual(u.refusals.length, 1);
+            assert.match(u.refusals[0], /^ipFamily: IPv4 -> IPv6: Kubernetes refuses .*another clusterName/);
+        }
+    });
+
+    it("tells the cluster's default StorageClass from an explicit empty class", async () => {
+        const u = await update({}, { storageClass: "" });
+        assert.match(u.refusals[0], /^storageClass: "\(cluster default\)" -> "" \(no dynamic provisioning\)/);
+        assert.deepStrictEqual((await update({ storageClass: "" }, { storageClass: "" })).refusals, []);
+    });
+});
+
+/** What `pulumi preview` asks the guard: the stored inputs of the last update against the new ones. */
+async function previewRefusals(old: ChangeGuardState, next: ChangeGuardState): Promise<string[]> {
+    const checked = await changeGuardProvider.check!({ state: old }, { state: next });
+    return (checked.failures ?? []).map((f) => f.reason);
+}
+
+/** The guard's stored state after `pulumi up` creates or updates the cluster with `state`. */
+async function stored(old: ChangeGuardState | undefined, next: ChangeGuardState): Promise<ChangeGuardState> {
+    const checked = await changeGuardProvider.check!(old ? { state: old } : {}, { state: next });
+    assert.deepStrictEqual(checked.failures ?? [], [], "the update was refused");
+    return checked.inputs.state;
+}
+
+function guardFor(version: string, extra: EmqxClusterArgs = {}): ChangeGuardState {
+    const licensed = /^5\.(9|1\d)\./.test(version) ? { hasLicenseKey: true } : {};
+    return planCluster("emqx", { version, discovery: "static", ...licensed, ...extra } as ResolvedArgs).guard;
+}
+
+/**
+ * One release per minor line of every family in the version table, plus the patch releases where EMQX's
+ * rolling-upgrade rules change (4.2.4, 5.8.7, 5.9.1, 5.10.1).
+ */
+const RELEASES = [
+    "4.0.13", "4.1.5", "4.2.3", "4.2.14", "4.3.22", "4.4.19",
+    "5.0.26", "5.1.6", "5.2.1", "5.3.2", "5.4.1", "5.5.1", "5.6.1", "5.7.2", "5.8.6", "5.8.9",
+    "5.9.0", "5.9.1", "5.10.0", "5.10.1",
+];
+
+/** EMQX's documented rolling changes, written out from its upgrade guides and its 5.x matrix (docs/emqx-facts.md). */
+function documentedRolling(from: string, to: string): boolean {
+    const [fa, fb, fc] = from.split(".").map(Number);
+    const [ta, tb] = to.split(".").map(Number);
+    if (fa !== ta) {
+        return false; // 4.x <-> 5.x
+    }
+    if (fb === tb) {
+        return true; // patch releases of one minor, either way
+    }
+    if (tb < fb) {
+        return false; // no documented downgrade to an older minor
+    }
+    if (fa === 4) {
+        return fb === 3 && tb === 4; // 4.3 -> 4.4 is the only cross-minor roll of 4.x
+    }
+    if (tb >= 10 && fb < 4) {
+        return false; // note 2: v1 routing schema
+    }
+    if ((to === "5.9.0" || to === "5.10.0") && fb === 8 && fc >= 7) {
+        return false; // note 3: OpenTelemetry headers of 5.8.7+
+    }
+    return true;
+}
+
+describe("version changes EMQX cannot roll", () => {
+    for (const from of RELEASES) {
+        it(`from ${from}: allows exactly the documented rolling changes to every other release`, async () => {
+            const old = await stored(undefined, guardFor(from));
+            const wrong: string[] = [];
+            for (const to of RELEASES) {
+                const refusals = await previewRefusals(old, guardFor(to));
+                const expected = documentedRolling(from, to);
+                if (expected !== (refusals.length === 0)) {
+                    wrong.push(`${from} -> ${to}: expected ${expected ? "allowed" : "refused"}, got ${JSON.stringify(refusals)}`);
+                }
+                for (const reason of refusals) {
+                    assert.match(reason, /^version: EMQX .*emqx ctl data export.*bump volumeGeneration \(to 1\).*data import/, reason);
+                }
+                // A new cluster on new volumes takes nothing over: always allowed.
+                assert.deepStrictEqual(await previewRefusals(old, guardFor(to, { volumeGeneration: 1 })), []);
+            }
+            assert.deepStrictEqual(wrong, []);
+        });
+    }
+
+    it("names EMQX's reason for each refused kind", async () => {
+        const reason = async (from: string, to: string) => (await previewRefusals(await stored(undefined, guardFor(from)), guardFor(to)))[0];
+        assert.match(await reason("4.2.14", "4.3.22"), /database schema and the inter-node API: a 4\.3 node cannot join a 4\.2 cluster/);
+        assert.match(await reason("4.1.5", "4.2.14"), /no rolling upgrade between 4\.0, 4\.1 and 4\.2/);
+        assert.match(await reason("4.4.19", "5.8.9"), /4\.x and 5\.x differ/);
+        assert.match(await reason("5.8.9", "5.7.2"), /older minor release.*stay on 5\.8\.x/);
+        assert.match(await reason("5.8.9", "5.9.0"), /OpenTelemetry.*roll to 5\.9\.1 or 5\.10\.1/);
+        assert.match(await reason("5.3.2", "5.10.1"), /v2 routing schema/);
+    });
+
+    it("ranks a floating tag as its newest patch release", async () => {
+        const floating = await stored(undefined, guardFor("5.8"));
+        assert.match((await previewRefusals(floating, guardFor("5.9.0")))[0], /OpenTelemetry/);
+        assert.deepStrictEqual(await previewRefusals(floating, guardFor("5.9.1")), []);
+        assert.deepStrictEqual(await previewRefusals(floating, guardFor("5.8.9")), []);
+    });
+
+    it("remembers which release created the data: a cluster started on 5.3 never rolls to 5.10+, even through 5.9", async () => {
+        const created = await stored(undefined, guardFor("5.3.2"));
+        const rolled = await stored(created, guardFor("5.9.1"));
+        assert.strictEqual(rolled.dataCreatedRank, 50302);
+        const refusals = await previewRefusals(rolled, guardFor("5.10.1"));
+        assert.strictEqual(refusals.length, 1);
+        assert.match(refusals[0], /^version: EMQX 5\.10\.1 cannot take over this cluster's data, created on 5\.3\.2/);
+        // New volumes start a new history.
+        const fresh = await stored(rolled, guardFor("5.9.1", { volumeGeneration: 1 }));
+        assert.strictEqual(fresh.dataCreatedRank, 50901);
+        assert.deepStrictEqual(await previewRefusals(fresh, guardFor("5.10.1", { volumeGeneration: 1 })), []);
+        // Started on 5.4: the v2 schema, fine.
+        assert.deepStrictEqual(await previewRefusals(await stored(undefined, guardFor("5.4.1")), guardFor("5.10.1")), []);
+    });
+
+    it("applies the rules to a state stored before these fields existed", async () => {
+        const legacy = { ...guardFor("4.2.14") } as Record<string, unknown>;
+        for (const field of ["refusedSources", "dataCreatedSinceRank", "dataCreatedRank", "clusterDomain", "firstNodeName", "ipFamily", "noDynamicProvisioning"]) {
+            delete legacy[field];
+        }
+        const refusals = await previewRefusals(legacy as unknown as ChangeGuardState, guardFor("4.3.22"));
+        assert.match(refusals[0], /^version: .*4\.3 node cannot join a 4\.2 cluster/);
+        assert.deepStrictEqual(await previewRefusals(legacy as unknown as ChangeGuardState, guardFor("4.2.14")), []);
+        assert.strictEqual(carriedState(legacy as unknown as ChangeGuardState, guardFor("4.2.14")).dataCreatedRank, 40214);
     });
 });

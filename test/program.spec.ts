@@ -75,7 +75,6 @@ describe("the Pulumi program with each stack", () => {
             ["persistence", DEFAULTS.persistence],
             ["storageSize", DEFAULTS.storageSize],
             ["serviceType", DEFAULTS.serviceType],
-            ["externalHost", DEFAULTS.externalHost],
             ["clusterDomain", DEFAULTS.clusterDomain],
             ["image", DEFAULTS.image],
             ["dashboardUsername", DEFAULTS.dashboardUsername],
@@ -86,6 +85,20 @@ describe("the Pulumi program with each stack", () => {
             assert.strictEqual(declared[key]?.default, value, `Pulumi.yaml default of ${key}`);
             assert.ok(declared[key].description, `${key} has no description`);
         }
+    });
+
+    it("keeps the two meanings of storageClass apart: Pulumi.yaml's default is the cluster default, \"\" no provisioning", async () => {
+        const template = async (overrides: Record<string, unknown>) =>
+            single((await runStack("dev", overrides)).resources, TYPES.statefulSet).state.spec.volumeClaimTemplates[0].spec;
+        assert.ok(!("storageClassName" in (await template({}))), "the default must leave the class to the cluster");
+        assert.strictEqual((await template({ storageClass: "" })).storageClassName, "");
+        assert.strictEqual((await template({ storageClass: "fast-ssd" })).storageClassName, "fast-ssd");
+    });
+
+    it("lets the component warn when externalHost is left empty, and passes one that is set", async () => {
+        assert.match((await runStack("dev", { externalHost: "" })).warnings.join("\n"), /externalHost is not set/);
+        assert.deepStrictEqual((await runStack("dev")).warnings, [], "dev sets externalHost: localhost explicitly");
+        assert.strictEqual(projectFile().config.externalHost.default, "");
     });
 
     it("refuses a bad stack setting with the component's error", async () => {

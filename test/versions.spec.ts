@@ -47,8 +47,8 @@ describe("EMQX versions and image tags", () => {
         assert.strictEqual(profile("5.8.0").supportsReplicantOpenSource, false);
         assert.strictEqual(profile("5.9.1").family.licenceRequiredForCluster, true);
         assert.strictEqual(profile("5.8.9").family.licenceRequiredForCluster, false);
-        assert.strictEqual(profile("5.9.1").rollsFrom, undefined);
-        assert.strictEqual(profile("5.10.0").rollsFrom, "5.4.0");
+        assert.strictEqual(profile("5.9.1").dataCreatedSinceRank, 0);
+        assert.strictEqual(profile("5.10.0").dataCreatedSinceRank, 50400);
     });
 
     it("knows the 4.x management API and Prometheus endpoints", () => {

@@ -3,6 +3,13 @@ import { ClusterPlan } from "../plan";
 import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 
+type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
+
+/** IPv6: single-stack IPv6 Services; IPv4: the cluster's default family, as before the arg existed (no churn). */
+function ipFamilies(plan: ClusterPlan): Pick<ServiceSpec, "ipFamilies" | "ipFamilyPolicy"> {
+    return plan.ipFamily === "IPv6" ? { ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv6"] } : {};
+}
+
 /**
  * The governing Service of the StatefulSet: gives every pod its stable DNS name, answers DNS discovery and
  * backs the Endpoints k8s discovery reads.
@@ -12,6 +19,7 @@ export function buildHeadlessService(plan: ClusterPlan): k8s.core.v1.ServiceArgs
         metadata: namedMetadata(plan, plan.names.headlessService),
         spec: {
             clusterIP: "None",
+            ...ipFamilies(plan),
             // Nodes must find each other before they are ready, or a cold restart of all pods deadlocks (emqx#5254).
             publishNotReadyAddresses: true,
             selector: { ...plan.selectorLabels },
@@ -31,6 +39,7 @@ export function buildClientService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
         metadata: namedMetadata(plan, plan.names.clientService),
         spec: {
             type: plan.serviceType,
+            ...ipFamilies(plan),
             selector: { ...plan.selectorLabels },
             ports: plan.listeners.map((l) => ({
                 name: l.name,

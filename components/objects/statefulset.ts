@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterPlan, DATA_DIR, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan";
+import { DATA_DIR } from "../names";
+import { ClusterPlan, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan";
 import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 
@@ -142,7 +143,8 @@ export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps
                           metadata: { name: persistence.claimTemplateName, labels: { ...plan.selectorLabels } },
                           spec: {
                               accessModes: ["ReadWriteOnce"],
-                              ...(persistence.storageClass ? { storageClassName: persistence.storageClass } : {}),
+                              // Unset: the default class; "" is Kubernetes' "no class, no dynamic provisioning".
+                              ...(persistence.storageClass !== undefined ? { storageClassName: persistence.storageClass } : {}),
                               resources: { requests: { storage: persistence.size } },
                           },
                       },
