@@ -136,9 +136,13 @@ export class EmqxCluster extends pulumi.ComponentResource {
             }
         }
 
-        const client = new k8s.core.v1.Service(`${name}-client`, buildClientService(plan), child([statefulSet]));
+        // Both select the pods of this volume generation. A bump switches them to the new StatefulSet's pods, so
+        // from generation 1 on they wait for it to be Ready; at generation 0 there is nothing to switch from, and
+        // they are created alongside it rather than after its rollout.
+        const afterSwitch = plan.persistence.volumeGeneration > 0 ? [statefulSet] : [];
+        const client = new k8s.core.v1.Service(`${name}-client`, buildClientService(plan), child(afterSwitch));
         if (plan.createPodDisruptionBudget) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, buildPodDisruptionBudget(plan), child([statefulSet]));
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, buildPodDisruptionBudget(plan), child(afterSwitch));
         }
 
         this.nodePort = listenerNodePort(plan, client, "mqtt");
