@@ -10,7 +10,10 @@
  * API, as in test/e2e/lifecycle.spec.ts), which reports its peak resident memory. Prints a table of medians and
  * ratios, and writes every sample as JSON.
  *
- *   npm run bench [-- --replicas 3,9,27 --runs 3 --out bench-results.json]
+ *   npm run bench [-- --replicas 3,9,27 --runs 3 --out bench-results.json --baseline <checkout>]
+ *
+ * `--baseline <git ref>` (e.g. `main`) also measures that commit's program in the same run, each sequence right after
+ * this tree's, so that both see the same machine load (exported with `git archive`, using this tree's node_modules).
  *
  * Needs the toolchain (scripts/e2e-toolchain.sh). Figures are wall-clock seconds on whatever machine runs it; only
  * the ratios carry over between machines.
@@ -33,6 +36,8 @@ const ROLLOUT_TIMEOUT = "10m";
 /** What one Pulumi child process is asked to do. */
 interface PulumiJob {
     readonly kind: "emqx" | "floor";
+    /** The checkout whose program (`test/stack-config`'s runProgram: its index.ts and components) runs. */
+    readonly programRoot: string;
     readonly stackName: string;
     readonly envVars: Record<string, string>;
     readonly pulumiRoot: string;
@@ -60,12 +65,32 @@ interface LimitSample {
     readonly configChange: number;
 }
 
+/** The programs measured: this tree's, and a baseline checkout's when `--baseline` is given. */
+type Variant = "this tree" | "baseline";
+
 interface Samples {
     readonly floor: PulumiSample[];
-    readonly bySize: Record<number, { pulumi: PulumiSample[]; limit: LimitSample[] }>;
+    readonly bySize: Record<number, { limit: LimitSample[]; programs: Partial<Record<Variant, PulumiSample[]>> }>;
 }
 
-function parseArgs(argv: string[]): { replicas: number[]; runs: number; out: string } {
+interface Options {
+    readonly replicas: number[];
+    readonly runs: number;
+    readonly out: string;
+    /** A git ref whose program is measured too. */
+    readonly baseline?: string;
+}
+
+/** Exports commit `ref` into `dir` with this tree's node_modules, and returns the full commit hash. */
+function exportCommit(ref: string, dir: string): string {
+    const commit = execFileSync("git", ["rev-parse", "--verify", `${ref}^{commit}`], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync("sh", ["-c", `git archive "${commit}" | tar -x -C "${dir}"`], { cwd: REPO_ROOT });
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    return commit;
+}
+
+function parseArgs(argv: string[]): Options {
     const value = (flag: string) => {
         const at = argv.indexOf(flag);
         return at >= 0 ? argv[at + 1] : undefined;
@@ -73,9 +98,9 @@ function parseArgs(argv: string[]): { replicas: number[]; runs: number; out: str
     const replicas = (value("--replicas") ?? "3,9,27").split(",").map(Number);
     const runs = Number(value("--runs") ?? "3");
     if (replicas.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(runs) || runs < 1) {
-        throw new Error("usage: npm run bench -- [--replicas 3,9,27] [--runs 3] [--out bench-results.json]");
+        throw new Error("usage: npm run bench -- [--replicas 3,9,27] [--runs 3] [--out bench-results.json] [--baseline <git ref>]");
     }
-    return { replicas, runs, out: value("--out") ?? "bench-results.json" };
+    return { replicas, runs, out: value("--out") ?? "bench-results.json", baseline: value("--baseline") };
 }
 
 function seconds(since: bigint): number {
@@ -90,7 +115,7 @@ async function runPulumiJob(job: PulumiJob): Promise<PulumiSample> {
         job.kind === "emqx"
             ? async () => {
                   // eslint-disable-next-line @typescript-eslint/no-require-imports
-                  const { runProgram } = require("../test/stack-config") as typeof import("../test/stack-config");
+                  const { runProgram } = require(path.join(job.programRoot, "test", "stack-config")) as typeof import("../test/stack-config");
                   return runProgram();
               }
             : async () => {
@@ -228,13 +253,20 @@ function median(values: number[]): number {
 
 interface Figure {
     readonly figure: string;
-    readonly medianSeconds: number;
+    /** Median per variant (seconds, or MiB for memory). */
+    readonly medians: Partial<Record<Variant, number>>;
     readonly reference?: string;
-    readonly referenceSeconds?: number;
-    readonly ratio?: number;
+    readonly referenceMedian?: number;
+    /** Median divided by the reference, per variant. */
+    readonly ratios?: Partial<Record<Variant, number>>;
 }
 
-function summarize(samples: Samples): { floor: Record<string, number>; bySize: Record<number, Figure[]> } {
+interface Summary {
+    readonly floor: { firstUp: number; noopPreview: number; noopUp: number; peakRssMiB: number };
+    readonly bySize: Record<number, Figure[]>;
+}
+
+function summarize(samples: Samples): Summary {
     const floor = {
         firstUp: median(samples.floor.map((s) => s.firstUp)),
         noopPreview: median(samples.floor.map((s) => s.noopPreview)),
@@ -242,47 +274,51 @@ function summarize(samples: Samples): { floor: Record<string, number>; bySize: R
         peakRssMiB: median(samples.floor.map((s) => s.peakRssMiB)),
     };
     const bySize: Record<number, Figure[]> = {};
-    for (const [size, { pulumi, limit }] of Object.entries(samples.bySize)) {
-        const m = (pick: (s: PulumiSample) => number) => median(pulumi.map(pick));
+    for (const [size, { limit, programs }] of Object.entries(samples.bySize)) {
         const limitApply = median(limit.map((s) => s.apply));
         const limitChange = median(limit.map((s) => s.configChange));
-        const against = (figure: string, value: number, reference: string, referenceSeconds: number): Figure => ({
-            figure,
-            medianSeconds: value,
-            reference,
-            referenceSeconds,
-            ratio: value / referenceSeconds,
-        });
+        const variants = Object.entries(programs) as [Variant, PulumiSample[]][];
+        const figure = (name: string, pick: (s: PulumiSample) => number, reference?: string, referenceMedian?: number): Figure => {
+            const medians = Object.fromEntries(variants.map(([v, runs]) => [v, median(runs.map(pick))]));
+            if (reference === undefined || referenceMedian === undefined) return { figure: name, medians };
+            const ratios = Object.fromEntries(Object.entries(medians).map(([v, m]) => [v, m / referenceMedian]));
+            return { figure: name, medians, reference, referenceMedian, ratios };
+        };
+        const limitFigure = (name: string, value: number): Figure => ({ figure: name, medians: { "this tree": value } });
         bySize[Number(size)] = [
-            against("first pulumi up to Ready", m((s) => s.firstUp), "floor up + limit", floor.firstUp + limitApply),
-            against("no-op pulumi preview", m((s) => s.noopPreview), "floor preview", floor.noopPreview),
-            against("no-op pulumi up", m((s) => s.noopUp), "floor no-op up", floor.noopUp),
-            against("config change to Ready", m((s) => s.configChange ?? NaN), "floor up + limit", floor.firstUp + limitChange),
-            { figure: "limit: kubectl apply + rollout status", medianSeconds: limitApply },
-            { figure: "limit: config change + rollout status", medianSeconds: limitChange },
-            { figure: "pulumi destroy", medianSeconds: m((s) => s.destroy) },
-            against("peak memory of the program (MiB)", m((s) => s.peakRssMiB), "floor program", floor.peakRssMiB),
+            figure("first pulumi up to Ready", (s) => s.firstUp, "floor up + limit", floor.firstUp + limitApply),
+            figure("no-op pulumi preview", (s) => s.noopPreview, "floor preview", floor.noopPreview),
+            figure("no-op pulumi up", (s) => s.noopUp, "floor no-op up", floor.noopUp),
+            figure("config change to Ready", (s) => s.configChange ?? NaN, "floor up + limit", floor.firstUp + limitChange),
+            figure("pulumi destroy", (s) => s.destroy),
+            figure("peak memory of the program (MiB)", (s) => s.peakRssMiB, "floor program", floor.peakRssMiB),
+            limitFigure("limit: kubectl apply + rollout status", limitApply),
+            limitFigure("limit: config change + rollout status", limitChange),
         ];
     }
     return { floor, bySize };
 }
 
-function table(summary: ReturnType<typeof summarize>, runs: number): string {
+function table(summary: Summary, runs: number, variants: Variant[]): string {
+    const cell = (text: string, width: number) => text.padStart(width);
     const lines = [
         `Pulumi floor (one ConfigMap), medians of ${runs}: first up ${summary.floor.firstUp.toFixed(2)} s, ` +
             `no-op preview ${summary.floor.noopPreview.toFixed(2)} s, no-op up ${summary.floor.noopUp.toFixed(2)} s, ` +
             `peak memory ${summary.floor.peakRssMiB.toFixed(0)} MiB`,
         "",
-        `${"replicas".padEnd(9)}${"figure".padEnd(40)}${"median".padStart(9)}  ${"ratio".padStart(7)}  reference`,
+        `${"replicas".padEnd(9)}${"figure".padEnd(40)}${variants.map((v) => cell(v, 11) + cell("ratio", 8)).join("")}  reference`,
     ];
     for (const [size, figures] of Object.entries(summary.bySize)) {
         for (const f of figures) {
-            const unit = f.figure.includes("MiB") ? "" : " s";
-            lines.push(
-                `${size.padEnd(9)}${f.figure.padEnd(40)}${(f.medianSeconds.toFixed(unit ? 2 : 0) + unit).padStart(9)}  ` +
-                    `${f.ratio === undefined ? "".padStart(7) : `${f.ratio.toFixed(2)}x`.padStart(7)}  ` +
-                    `${f.reference ? `${f.reference} (${f.referenceSeconds!.toFixed(unit ? 2 : 0)}${unit})` : ""}`,
-            );
+            const memory = f.figure.includes("MiB");
+            const format = (value: number) => (memory ? value.toFixed(0) : `${value.toFixed(2)} s`);
+            const columns = variants.map((v) => {
+                const value = f.medians[v];
+                const ratio = f.ratios?.[v];
+                return cell(value === undefined ? "" : format(value), 11) + cell(ratio === undefined ? "" : `${ratio.toFixed(2)}x`, 8);
+            });
+            const reference = f.reference ? `${f.reference} (${format(f.referenceMedian as number)})` : "";
+            lines.push(`${size.padEnd(9)}${f.figure.padEnd(40)}${columns.join("")}  ${reference}`);
         }
     }
     return lines.join("\n");
@@ -300,9 +336,12 @@ function gitDescription(): string | undefined {
 // ---- the run ----------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-    const { replicas, runs, out } = parseArgs(process.argv.slice(2));
+    const { replicas, runs, out, baseline } = parseArgs(process.argv.slice(2));
     if (!toolchainBinDir()) throw new Error("the e2e toolchain is not built: run scripts/e2e-toolchain.sh");
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-bench-"));
+    const baselineRoot = path.join(workDir, "baseline");
+    const baselineCommit = baseline && exportCommit(baseline, baselineRoot);
+    const programs: [Variant, string][] = [["this tree", REPO_ROOT], ...(baseline ? [["baseline", baselineRoot] as [Variant, string]] : [])];
     // Claims are deleted and their volumes recycled after every deployment: the largest size needs one volume each.
     process.env.E2E_PV_SIZES ??= Array.from({ length: Math.max(...replicas) }, () => "1").join(" ");
     const started = Date.now();
@@ -311,35 +350,39 @@ async function main(): Promise<void> {
     try {
         const envVars = pulumiEnv(cluster, path.join(workDir, "backend"));
         const pulumiRoot = path.dirname(cluster.binDir);
-        const samples: Samples = { floor: [], bySize: Object.fromEntries(replicas.map((n) => [n, { pulumi: [], limit: [] }])) };
+        const samples: Samples = {
+            floor: [],
+            bySize: Object.fromEntries(replicas.map((n) => [n, { limit: [], programs: Object.fromEntries(programs.map(([v]) => [v, []])) }])),
+        };
         for (let run = 1; run <= runs; run++) {
-            samples.floor.push(
-                await inChildProcess({ kind: "floor", stackName: `floor-${run}`, envVars, pulumiRoot, config: {} }, workDir),
-            );
+            const floorJob: PulumiJob = { kind: "floor", programRoot: REPO_ROOT, stackName: `floor-${run}`, envVars, pulumiRoot, config: {} };
+            samples.floor.push(await inChildProcess(floorJob, workDir));
             log(`run ${run}: floor ${samples.floor[run - 1].firstUp.toFixed(2)} s`);
             for (const size of replicas) {
                 const overrides = { storageClass: "e2e-local", replicas: size };
                 const limit = await measureLimit(cluster, workDir, overrides);
                 reset(cluster);
                 samples.bySize[size].limit.push(limit);
-                const pulumi = await inChildProcess(
-                    {
+                log(`run ${run}, ${size} replicas: limit ${limit.apply.toFixed(2)} s`);
+                for (const [variant, programRoot] of programs) {
+                    const job: PulumiJob = {
                         kind: "emqx",
-                        stackName: `emqx-${size}-${run}`,
+                        programRoot,
+                        stackName: `emqx-${size}-${run}-${variant === "baseline" ? "baseline" : "tree"}`,
                         envVars,
                         pulumiRoot,
                         config: stackConfig("dev", overrides),
                         changedConfig: stackConfig("dev", { ...overrides, emqxConfig: CHANGED_SETTING }),
-                    },
-                    workDir,
-                );
-                reset(cluster);
-                samples.bySize[size].pulumi.push(pulumi);
-                log(`run ${run}, ${size} replicas: limit ${limit.apply.toFixed(2)} s, first up ${pulumi.firstUp.toFixed(2)} s`);
+                    };
+                    const sample = await inChildProcess(job, workDir);
+                    reset(cluster);
+                    samples.bySize[size].programs[variant]!.push(sample);
+                    log(`run ${run}, ${size} replicas, ${variant}: first up ${sample.firstUp.toFixed(2)} s`);
+                }
             }
         }
         const summary = summarize(samples);
-        const report = table(summary, runs);
+        const report = table(summary, runs, programs.map(([v]) => v));
         process.stdout.write(`\n${report}\n\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s on ${os.cpus().length} cores\n`);
         const provenance = {
             date: new Date().toISOString(),
@@ -347,6 +390,7 @@ async function main(): Promise<void> {
             cores: os.cpus().length,
             runs,
             replicas,
+            baseline: baseline && { ref: baseline, commit: baselineCommit },
         };
         fs.writeFileSync(out, `${JSON.stringify({ ...provenance, summary, samples }, null, 2)}\n`);
         process.stdout.write(`wrote ${out}\n`);
