@@ -209,7 +209,7 @@ function inChildProcess(job: PulumiJob, workDir: string): Promise<PulumiSample> 
 async function manifestsForKubectl(overrides: Record<string, unknown>, suffix: string): Promise<string> {
     const { objects } = await renderStack("dev", overrides);
     return objects
-        .filter(({ manifest }) => !String(manifest.kind).endsWith("Patch"))
+        .filter(({ resource }) => !resource.type.endsWith("Patch"))
         .map(({ manifest }) => `---\n${YAML.stringify(manifest).replaceAll("<generated>", suffix)}`)
         .join("");
 }
