@@ -188,9 +188,13 @@ export class EmqxCluster extends pulumi.ComponentResource {
             }
         }
 
-        const client = new k8s.core.v1.Service(`${name}-client`, fromPlan(plan, buildClientService, ["metadata", "spec"]), child([statefulSet]));
+        // Both select the pods of this volume generation. A bump switches them to the new StatefulSet's pods, so
+        // from generation 1 on they wait for it to be Ready; at generation 0 there is nothing to switch from, and
+        // they are created alongside it rather than after its rollout.
+        const afterSwitch = shape.volumeGeneration > 0 ? [statefulSet] : [];
+        const client = new k8s.core.v1.Service(`${name}-client`, fromPlan(plan, buildClientService, ["metadata", "spec"]), child(afterSwitch));
         if (shape.createPodDisruptionBudget) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, fromPlan(plan, buildPodDisruptionBudget, ["metadata", "spec"]), child([statefulSet]));
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, fromPlan(plan, buildPodDisruptionBudget, ["metadata", "spec"]), child(afterSwitch));
         }
 
         const endpoint = (listener: "mqtt" | "mqtts" | "ws" | "wss" | "dashboard") =>

@@ -158,7 +158,19 @@ describe("objects the cluster consists of", () => {
         assert.strictEqual(ofType(single.resources, TYPES.pdb).length, 0);
     });
 
-    it("creates objects in dependency order: guard, identity and config before the StatefulSet, the client Service and PDB after it", async () => {
+    it("counts the client Service as created once it has its address, not once its endpoints settle", async () => {
+        const readiness = async (serviceType: "NodePort" | "LoadBalancer" | "ClusterIP") => {
+            const d = await deploy({ serviceType });
+            const client = ofType(d.resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None");
+            return client?.state.metadata.annotations?.["pulumi.com/waitFor"];
+        };
+        assert.strictEqual(await readiness("NodePort"), "jsonpath={.spec.clusterIP}");
+        assert.strictEqual(await readiness("ClusterIP"), "jsonpath={.spec.clusterIP}");
+        // The outputs report the balancer's address: the update waits for it.
+        assert.strictEqual(await readiness("LoadBalancer"), "jsonpath={.status.loadBalancer.ingress}");
+    });
+
+    it("creates objects in dependency order: guard before everything, identity and config before the StatefulSet, claim patches after it", async () => {
         const d = await deploy({ discovery: "k8s" });
         const urnOf = (type: string) => ofType(d.resources, type).map((r) => r.urn);
         const sts = ofType(d.resources, TYPES.statefulSet)[0];
@@ -173,11 +185,24 @@ describe("objects the cluster consists of", () => {
         const headless = ofType(d.resources, TYPES.service).find((s) => s.state.spec.clusterIP === "None");
         assert.ok(headless && sts.dependencies.includes(headless.urn));
         assert.ok(ofType(d.resources, TYPES.roleBinding)[0].dependencies.includes(urnOf(TYPES.role)[0]));
-        for (const after of [TYPES.pdb, TYPES.pvcPatch]) {
-            assert.ok(ofType(d.resources, after).every((r) => r.dependencies.includes(sts.urn)), `${after} does not wait for the StatefulSet`);
-        }
-        const client = ofType(d.resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None");
-        assert.ok(client && client.dependencies.includes(sts.urn));
+        // The claims exist once the StatefulSet controller made them: a patch before that would create a bare claim.
+        assert.ok(ofType(d.resources, TYPES.pvcPatch).every((r) => r.dependencies.includes(sts.urn)), "a claim patch does not wait for the StatefulSet");
+    });
+
+    it("creates the client Service and PDB alongside the first StatefulSet, and after a new volume generation's is Ready", async () => {
+        const waitsForStatefulSet = async (volumeGeneration: number) => {
+            const d = await deploy({ volumeGeneration });
+            const sts = ofType(d.resources, TYPES.statefulSet)[0];
+            const client = ofType(d.resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None");
+            const pdb = ofType(d.resources, TYPES.pdb)[0];
+            assert.ok(client && pdb);
+            return [client, pdb].map((r) => r.dependencies.includes(sts.urn));
+        };
+        // Nothing to switch from: waiting for the rollout would only make the update longer.
+        assert.deepStrictEqual(await waitsForStatefulSet(0), [false, false]);
+        // A bump switches clients to the new pods: only once they are Ready.
+        assert.deepStrictEqual(await waitsForStatefulSet(1), [true, true]);
+        assert.deepStrictEqual(await waitsForStatefulSet(2), [true, true]);
     });
 
     it("parents every child to the component", async () => {

@@ -32,11 +32,23 @@ export function buildHeadlessService(plan: ClusterPlan): k8s.core.v1.ServiceArgs
     };
 }
 
+/**
+ * When Pulumi counts the client Service as created (the Kubernetes provider's `pulumi.com/waitFor` annotation): once
+ * it has its cluster IP (and, for LoadBalancer, the balancer's address the outputs report), the condition Helm's
+ * `--wait` uses too. Without it the provider's own Service await waits until the Service's Endpoints have not
+ * changed for 10 seconds (pulumi-kubernetes `provider/pkg/await/service.go`), on every cluster. That the pods behind
+ * it are Ready is the StatefulSet's await.
+ */
+export function clientServiceReadiness(serviceType: ClusterPlan["serviceType"]): string {
+    return serviceType === "LoadBalancer" ? "jsonpath={.status.loadBalancer.ingress}" : "jsonpath={.spec.clusterIP}";
+}
+
 /** The Service clients connect to, of the planned type. */
 export function buildClientService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
     const exposesNodePorts = plan.serviceType !== "ClusterIP";
+    const metadata = namedMetadata(plan, plan.names.clientService);
     return {
-        metadata: namedMetadata(plan, plan.names.clientService),
+        metadata: { ...metadata, annotations: { "pulumi.com/waitFor": clientServiceReadiness(plan.serviceType) } },
         spec: {
             type: plan.serviceType,
             ...ipFamilies(plan),
