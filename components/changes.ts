@@ -129,8 +129,8 @@ export function reviewChange(
                 `${reason}. If you have made sure this is what you want, add "${change}" to acknowledgedChanges ` +
                 `for this update (and remove it afterwards)`,
         );
-    const record: GuardRecord = sameState(old, requested.state)
-        ? { state: requested.state, previous }
-        : { state: requested.state, previous: old };
+    const before = sameState(old, requested.state) ? previous : old;
+    // No undefined fields: the provider's answer travels as a protobuf Struct, which has no undefined.
+    const record: GuardRecord = before === undefined ? { state: requested.state } : { state: requested.state, previous: before };
     return { refusals, record };
 }
