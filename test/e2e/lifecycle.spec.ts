@@ -298,9 +298,12 @@ describe("pulumi up against a real Kubernetes API server", function () {
             assert.strictEqual(statefulSet().spec.template.spec.containers[0].image, "emqx/emqx:5.8.9");
         });
 
-        it("ignores a later dashboard password with a warning, rolling nothing", async () => {
+        it("ignores a later dashboard password with a warning at preview, rolling nothing", async () => {
             const before = statefulSet();
             args = { ...args, dashboard: { password: "changed-after-first-boot" } };
+            const preview = await stack.preview();
+            assert.match(preview.stdout, /dashboard\.password differs from the password the cluster was first started with/);
+            assert.deepStrictEqual(changes(preview.changeSummary), {}, "the preview plans a change");
             const result = await up("password change (ignored)");
             assert.match(result.stdout, /dashboard\.password differs from the password the cluster was first started with/);
             assert.ok(!result.stdout.includes("changed-after-first-boot"));
