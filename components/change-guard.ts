@@ -44,6 +44,6 @@ export class ChangeGuard extends pulumi.dynamic.Resource {
         request: { state: pulumi.Input<ChangeGuardState>; acknowledged: pulumi.Input<readonly string[]> },
         opts?: pulumi.CustomResourceOptions,
     ) {
-        super(changeGuardProvider, name, { ...request, previous: undefined }, opts, "emqx", CHANGE_GUARD_TYPE);
+        super(changeGuardProvider, name, request, opts, "emqx", CHANGE_GUARD_TYPE);
     }
 }

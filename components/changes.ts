@@ -229,7 +229,10 @@ export function reviewChange(
                 `for this update (and remove it afterwards)`,
         );
     // What the guard remembers across updates (the release that created the data) rides on the stored state.
-    const state = carriedState(old, requested.state);
-    const record: GuardRecord = sameState(old, state) ? { state, previous } : { state, previous: old };
+    // Dropping undefined fields (JSON) for the same reason as below: the answer travels as a protobuf Struct.
+    const state: ChangeGuardState = JSON.parse(JSON.stringify(carriedState(old, requested.state)));
+    const before = sameState(old, state) ? previous : old;
+    // No undefined fields: the provider's answer travels as a protobuf Struct, which has no undefined.
+    const record: GuardRecord = before === undefined ? { state } : { state, previous: before };
     return { refusals, record };
 }

@@ -25,21 +25,18 @@ export function generateSecretValue(length: number, random: (below: number) => n
 export const KEPT_SECRET_OPTIONS: pulumi.CustomResourceOptions = { ignoreChanges: ["stringData", "data"] };
 
 /**
- * One value of a Secret as the stack state has it, a Pulumi secret: `data` (base64, what the API server returns)
- * or, where the provider also reports it, `stringData`.
+ * One value of a Secret as the stack state has it, a Pulumi secret: from `data`, base64, as the API server returns
+ * it. (Not `stringData`: the API server returns none, and a property missing from a resource's state is unknown
+ * during a preview, which would make the value unknown there too.)
  */
 export function secretValue(secret: k8s.core.v1.Secret, key: string): pulumi.Output<string> {
     return pulumi.secret(
-        pulumi.all([secret.data, secret.stringData]).apply(([data, stringData]) => {
+        secret.data.apply((data) => {
             const encoded = data?.[key];
-            if (encoded !== undefined) {
-                return Buffer.from(encoded, "base64").toString("utf8");
-            }
-            const value = stringData?.[key];
-            if (value === undefined) {
+            if (encoded === undefined) {
                 throw new Error(`the kept Secret has no key "${key}" in the stack state`);
             }
-            return value;
+            return Buffer.from(encoded, "base64").toString("utf8");
         }),
     );
 }

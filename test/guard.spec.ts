@@ -9,6 +9,9 @@ import { changeGuardProvider } from "../components/change-guard";
 import { MockEngine, TYPES, kubernetesObjects } from "./harness";
 import { deploy } from "./deploy";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+
 /** A stack the guard watches over: each `preview` runs the program and the guard's check as the engine would. */
 class GuardedStack {
     private recorded: Record<string, unknown> | undefined;
@@ -19,6 +22,8 @@ class GuardedStack {
         const d = await deploy(args, { engine: this.engine });
         const offered = d.resources.find((r) => r.type.endsWith(":ChangeGuard"))!.inputs;
         const checked = await changeGuardProvider.check!(this.recorded ?? {}, offered);
+        // What Pulumi's dynamic-provider server does with the answer: it must be a protobuf Struct.
+        Struct.fromJavaScript(checked.inputs);
         const failures = checked.failures ?? [];
         if (failures.length === 0) {
             this.recorded = checked.inputs;
