@@ -98,6 +98,18 @@ describe("pulumi up against a real Kubernetes API server", function () {
             assert.strictEqual(result.outputs.dashboardPassword.secret, true);
         });
 
+        it("routes the client Service to the Ready pods", async () => {
+            // pulumi up no longer waits for the client Service's endpoints (the StatefulSet's await waits for the pods);
+            // the endpoints follow the Ready pods within moments.
+            const readyEndpoints = () =>
+                kubectlJson("-n", "default", "get", "endpointslices", "-l", "kubernetes.io/service-name=emqx").items
+                    .flatMap((slice: any) => slice.endpoints ?? [])
+                    .filter((endpoint: any) => endpoint.conditions?.ready).length;
+            const deadline = Date.now() + 10_000;
+            while (readyEndpoints() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+            assert.strictEqual(readyEndpoints(), 3);
+        });
+
         it("reports the NodePort the API server allocated", async () => {
             const outputs = await stack.outputs();
             const service = kubectlJson("-n", "default", "get", "service", "emqx");
