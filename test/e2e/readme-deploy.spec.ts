@@ -7,8 +7,10 @@
  *
  * Only what must differ is substituted, each substitution checked to apply: the backend folder ($HOME is a
  * temporary folder), the passphrase, the kube context (`e2e`), the dashboard password, and a `storageClass` for the
- * control plane, which has no default class. `npm ci` was done by the checkout (node_modules is linked), and
- * PULUMI_SKIP_CONFIRMATIONS answers the confirmation prompts of `pulumi up` and `pulumi destroy`.
+ * control plane, which has no default class. `npm ci` becomes `npm run prepare` (node_modules is linked from the
+ * checkout), and PULUMI_SKIP_CONFIRMATIONS answers the confirmation prompts of `pulumi up` and `pulumi destroy`.
+ * Without `main` in Pulumi.yaml the preview plans only the Stack, with the package's exports as outputs: this spec
+ * fails then (tried by hand).
  */
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
@@ -37,7 +39,9 @@ function readmeCommands(readme: string, heading: string): string[] {
 
 /** Exact README line -> what runs instead (none: skipped); every entry must match a line. */
 const SUBSTITUTIONS: Record<string, string[]> = {
-    "npm ci": [],
+    // Installing is done (node_modules is linked); what `npm ci` also does is the prepare script, which builds
+    // dist/, the package's library entry that the Node.js host would run if Pulumi.yaml had no `main`.
+    "npm ci": ["npm run -s prepare"],
     "export PULUMI_CONFIG_PASSPHRASE=...": ["export PULUMI_CONFIG_PASSPHRASE=readme-e2e"],
     "pulumi config set kubernetes:context kind-dev": [
         "pulumi config set kubernetes:context e2e",
