@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "dist/", "examples/*/node_modules/", "examples/*/bin/"] },
+    { ignores: ["node_modules/", "dist/", ".local/", "examples/*/node_modules/", "examples/*/bin/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
