@@ -6,6 +6,9 @@
 #   scripts/e2e-cluster.sh up <statedir>           start; writes <statedir>/kubeconfig (context e2e)
 #   scripts/e2e-cluster.sh down <statedir>         stop exactly the processes `up` started
 #   scripts/e2e-cluster.sh recycle-pvs <statedir>  make Released volumes Available again
+#   scripts/e2e-cluster.sh restart-apiserver <statedir>
+#                                                  stop kube-apiserver (TERM, KILL after 3 s), wait E2E_APISERVER_DOWN_SECONDS
+#                                                  (default 0), start it again with the same flags and port
 #
 # After `up`, <statedir>/env can be sourced (KUBECONFIG and PATH with the
 # toolchain's bin dir). Pods scheduled onto the fake nodes become Running and
@@ -18,6 +21,7 @@
 #   E2E_NODES          number of fake nodes (default 3)
 #   E2E_PV_SIZES       sizes in Gi of the pre-created volumes (default "1 1 1 2 2 2 5 5 5 10 10 10")
 #   E2E_START_TIMEOUT  seconds allowed for startup (default 120)
+#   E2E_APISERVER_DOWN_SECONDS  restart-apiserver: seconds the API server stays down (default 0)
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +30,7 @@ COMPONENTS=(kine kube-apiserver kube-controller-manager kube-scheduler kwok)
 say() { echo "e2e-cluster: $*" >&2; }
 die() { echo "e2e-cluster: ERROR: $*" >&2; exit 1; }
 
-usage() { die "usage: $0 up|down|recycle-pvs <statedir>"; }
+usage() { die "usage: $0 up|down|recycle-pvs|restart-apiserver <statedir>"; }
 [[ $# -eq 2 ]] || usage
 CMD=$1
 mkdir -p "$2"
@@ -215,6 +219,8 @@ apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
   name: e2e-local
+  # The cluster's default class, as kind, minikube and k3d have one: programs that name no class get it.
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
 provisioner: kubernetes.io/no-provisioner
 volumeBindingMode: Immediate
 allowVolumeExpansion: true
@@ -246,6 +252,28 @@ EOF
   }
 }
 
+# kube-apiserver in front of kine; `up` and `restart-apiserver` start it with the
+# same flags. Needs BIN, KINE_PORT and API_PORT.
+start_apiserver() {
+  say "starting kube-apiserver on https://127.0.0.1:$API_PORT"
+  start kube-apiserver "$BIN/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$KINE_PORT" \
+    --storage-backend=etcd3 \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    --endpoint-reconciler-type=none \
+    --tls-cert-file="$STATE/pki/apiserver.crt" --tls-private-key-file="$STATE/pki/apiserver.key" \
+    --client-ca-file="$STATE/pki/ca.crt" \
+    --authorization-mode=Node,RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$STATE/pki/sa.pub" \
+    --service-account-signing-key-file="$STATE/pki/sa.key" \
+    --service-cluster-ip-range=10.96.0.0/16 \
+    --service-node-port-range=30000-32767 \
+    --allow-privileged=true \
+    --enable-priority-and-fairness=false \
+    --profiling=false
+}
+
 up() {
   local BIN
   BIN=$(bin_dir) || die "toolchain not found: run scripts/e2e-toolchain.sh first (or set E2E_BIN_DIR)"
@@ -262,7 +290,7 @@ up() {
       fi
     done
   fi
-  rm -rf "$STATE/pki" "$STATE/data" "$STATE/logs" "$STATE/pids" "$STATE/volumes" "$STATE/kubeconfig" \
+  rm -rf "$STATE/pki" "$STATE/data" "$STATE/logs" "$STATE/pids" "$STATE/volumes" "$STATE/kubeconfig" "$STATE/ports" \
     "$STATE"/kubeconfig-* "$STATE/env" "$STATE/bin-dir" "$STATE/cluster-objects.yaml" "$STATE/kwok.yaml"
   mkdir -p "$STATE/data" "$STATE/logs" "$STATE/pids" "$STATE/volumes"
 
@@ -284,23 +312,8 @@ up() {
     --metrics-bind-address=0
   wait_for "kine" kine -- bash -c "exec 3<>/dev/tcp/127.0.0.1/$KINE_PORT"
 
-  say "starting kube-apiserver on https://127.0.0.1:$API_PORT"
-  start kube-apiserver "$BIN/kube-apiserver" \
-    --etcd-servers="http://127.0.0.1:$KINE_PORT" \
-    --storage-backend=etcd3 \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
-    --endpoint-reconciler-type=none \
-    --tls-cert-file="$STATE/pki/apiserver.crt" --tls-private-key-file="$STATE/pki/apiserver.key" \
-    --client-ca-file="$STATE/pki/ca.crt" \
-    --authorization-mode=Node,RBAC \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file="$STATE/pki/sa.pub" \
-    --service-account-signing-key-file="$STATE/pki/sa.key" \
-    --service-cluster-ip-range=10.96.0.0/16 \
-    --service-node-port-range=30000-32767 \
-    --allow-privileged=true \
-    --enable-priority-and-fairness=false \
-    --profiling=false
+  echo "KINE_PORT=$KINE_PORT API_PORT=$API_PORT" >"$STATE/ports"
+  start_apiserver
   wait_for "kube-apiserver /readyz" "kine kube-apiserver" -- "$KUBECTL" get --raw /readyz
 
   say "starting kube-controller-manager and kube-scheduler"
@@ -366,9 +379,37 @@ recycle_pvs() {
   done
 }
 
+# Stops the running kube-apiserver (TERM, KILL after 3 s), keeps it down for
+# E2E_APISERVER_DOWN_SECONDS, then starts it again on the same port and waits
+# for /readyz. The stopped process's log is kept as
+# logs/kube-apiserver.<nanoseconds>.log. The other components stay up and
+# reconnect on their own.
+restart_apiserver() {
+  local BIN pid KINE_PORT API_PORT
+  BIN=$(cat "$STATE/bin-dir" 2>/dev/null) || die "no cluster was started from $STATE"
+  # shellcheck source=/dev/null
+  . "$STATE/ports"
+  export KUBECONFIG="$STATE/kubeconfig"
+  pid=$(cat "$STATE/pids/kube-apiserver" 2>/dev/null) || die "no kube-apiserver PID recorded in $STATE/pids"
+  ours "$pid" || die "kube-apiserver (pid $pid) is not running"
+  # It stops serving at once on TERM, then may take 10 s or more to exit.
+  kill -TERM "$pid"
+  for _ in $(seq 1 15); do ours "$pid" || break; sleep 0.2; done
+  if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  while ours "$pid"; do sleep 0.1; done
+  say "kube-apiserver stopped"
+  sleep "${E2E_APISERVER_DOWN_SECONDS:-0}"
+  mv "$STATE/logs/kube-apiserver.log" "$STATE/logs/kube-apiserver.$(date +%s%N).log"
+  start_apiserver
+  DEADLINE=$((SECONDS + ${E2E_START_TIMEOUT:-120}))
+  wait_for "kube-apiserver /readyz" "kine kube-apiserver" -- "$BIN/kubectl" get --raw /readyz
+  say "kube-apiserver restarted on https://127.0.0.1:$API_PORT"
+}
+
 case "$CMD" in
   up) up ;;
   down) stop_all; say "down: $STATE" ;;
   recycle-pvs) recycle_pvs ;;
+  restart-apiserver) restart_apiserver ;;
   *) usage ;;
 esac

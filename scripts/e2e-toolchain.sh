@@ -7,7 +7,7 @@
 #   scripts/e2e-toolchain.sh --check   the same (for CI: "is the toolchain here?")
 #
 # The bin dir holds: kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, kine, kwok, pulumi, pulumi-resource-kubernetes,
+# kubectl, kine, kwok, pulumi, pulumi-language-yaml, pulumi-resource-kubernetes,
 # pulumi-resource-pulumi-nodejs (the dynamic-provider shim) and
 # pulumi-language-nodejs (our stand-in for the Node.js language host,
 # e2e/language-host/, copied to share/language-host/). See e2e/TOOLCHAIN.md
@@ -29,6 +29,7 @@ KINE_VERSION=v0.17.5         # github.com/k3s-io/kine
 KWOK_VERSION=v0.8.0          # sigs.k8s.io/kwok
 PULUMI_VERSION=v3.248.0      # pulumi pkg/v3 + sdk/v3; npm @pulumi/pulumi 3.248.0
 PULUMI_K8S_VERSION=4.25.0    # npm @pulumi/kubernetes; provider/v4 pseudo-version in its go.mod
+PULUMI_YAML_VERSION=v1.25.0  # github.com/pulumi/pulumi-yaml, required in its wrapper's go.mod
 LAYOUT=1                     # bump when the build steps change the binaries
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,7 +45,7 @@ KEY="k8s-${K8S_VERSION}_kine-${KINE_VERSION}_kwok-${KWOK_VERSION}_pulumi-${PULUM
 DIR="$CACHE_ROOT/$KEY"
 BIN="$DIR/bin"
 
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok pulumi
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwok pulumi pulumi-language-yaml
   pulumi-resource-kubernetes pulumi-resource-pulumi-nodejs pulumi-language-nodejs)
 HOST_SRC="$REPO_ROOT/e2e/language-host/main.js"
 HOST_COPY="$DIR/share/language-host/main.js"
@@ -181,6 +182,14 @@ if ! have pulumi-language-nodejs || ! cmp -s "$HOST_SRC" "$HOST_COPY"; then
   printf '#!/bin/sh\n# Node.js language host stand-in (e2e/language-host/main.js).\nexec node "%s" "$@"\n' "$HOST_COPY" >"$BIN/pulumi-language-nodejs"
   chmod +x "$BIN/pulumi-language-nodejs"
   say "installed the Node.js language host stand-in"
+fi
+
+# 5b. The YAML language host. The CLI looks for it next to itself (a bundled
+#     plugin), so it goes into the bin dir with the CLI.
+if ! have pulumi-language-yaml; then
+  stage pulumi-yaml >/dev/null
+  gobuild pulumi-yaml "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_YAML_VERSION" "" \
+    github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
 fi
 
 # 6. Kubernetes provider plugin.

@@ -8,7 +8,7 @@
  * (`LocalWorkspace.createOrSelectStack({ program, ... })`), where this Node.js process is the language runtime and
  * the CLI is started with `--client`. `pulumiEnv()` and `pulumiCommand()` give what both need.
  */
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -44,6 +44,12 @@ export interface E2eCluster {
     kubectl(...args: string[]): string;
     /** Makes volumes released by deleted claims Available again (they are created with the Retain policy). */
     recyclePersistentVolumes(): void;
+    /**
+     * Stops kube-apiserver, keeps it down for `downSeconds`, starts it again with the same flags and port and waits
+     * for /readyz (`scripts/e2e-cluster.sh restart-apiserver`). Asynchronous, so that a Pulumi operation in this
+     * process can run meanwhile.
+     */
+    restartApiServer(downSeconds: number): Promise<void>;
     /** Stops exactly the processes `up` started. */
     down(): void;
 }
@@ -76,6 +82,15 @@ export function startCluster(stateDir: string = fs.mkdtempSync(path.join(os.tmpd
         recyclePersistentVolumes: () => {
             execFileSync(CLUSTER_SCRIPT, ["recycle-pvs", stateDir], { env, stdio: ["ignore", "ignore", "pipe"] });
         },
+        restartApiServer: (downSeconds: number) =>
+            new Promise<void>((resolve, reject) => {
+                execFile(
+                    CLUSTER_SCRIPT,
+                    ["restart-apiserver", stateDir],
+                    { env: { ...env, E2E_APISERVER_DOWN_SECONDS: String(downSeconds) } },
+                    (error, _stdout, stderr) => (error ? reject(new Error(`e2e-cluster.sh restart-apiserver failed:\n${stderr}`)) : resolve()),
+                );
+            }),
         down: () => {
             execFileSync(CLUSTER_SCRIPT, ["down", stateDir], { env, stdio: ["ignore", "ignore", "pipe"] });
         },

@@ -7,20 +7,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigMap, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { EmqxCluster, EmqxClusterArgs } from "../../components";
-import { runProgram, stackConfig } from "../stack-config";
+import { stackConfig } from "../stack-config";
 import { E2eCluster, pulumiCommand, pulumiEnv, startCluster, toolchainBinDir } from "./cluster";
-
-const PROJECT = "emqx-cluster";
-
-function asConfigMap(config: Record<string, string>): ConfigMap {
-    return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value }]));
-}
-
-function changes(summary: OpMap | undefined): Record<string, number> {
-    return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0)) as Record<string, number>;
-}
+import { PROJECT, asConfigMap, changes, openProgramStack, removeUnlessKept } from "./stacks";
 
 async function timed<T>(label: string, figures: string[], work: () => Promise<T>): Promise<T> {
     const start = Date.now();
@@ -47,22 +38,14 @@ describe("pulumi up against a real Kubernetes API server", function () {
 
     after(() => {
         cluster?.down();
-        if (workDir && !process.env.E2E_KEEP_STATE) {
-            fs.rmSync(workDir, { recursive: true, force: true });
-        }
+        removeUnlessKept(workDir);
         if (figures.length > 0) {
             console.log(`\n    Wall-clock figures (2-core machine, KWOK nodes; expect noise of several seconds):\n${figures.map((f) => `      ${f}`).join("\n")}`);
         }
     });
 
-    async function openStack(name: string, overrides: Record<string, unknown>): Promise<Stack> {
-        const live = cluster as E2eCluster;
-        const stack = await LocalWorkspace.createOrSelectStack(
-            { stackName: name, projectName: PROJECT, program: async () => runProgram() },
-            { envVars: pulumiEnv(live, path.join(workDir, "backend")), pulumiCommand: await pulumiCommand(live) },
-        );
-        await stack.setAllConfig(asConfigMap(stackConfig("dev", overrides)));
-        return stack;
+    function openStack(name: string, overrides: Record<string, unknown>): Promise<Stack> {
+        return openProgramStack(cluster as E2eCluster, path.join(workDir, "backend"), name, overrides);
     }
 
     function kubectlJson(...args: string[]): any {
