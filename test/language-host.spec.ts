@@ -67,8 +67,8 @@ describe("the Node.js language host stand-in, over gRPC", function () {
     const exitWith = (code: string | undefined) =>
         code === undefined ? fs.rmSync(`${record}.exit`, { force: true }) : fs.writeFileSync(`${record}.exit`, code);
 
-    async function startHost(env: Record<string, string> = {}): Promise<Host> {
-        const child = spawn("node", [HOST, "127.0.0.1:1"], {
+    async function startHost(env: Record<string, string> = {}, flags: string[] = []): Promise<Host> {
+        const child = spawn("node", [HOST, ...flags, "127.0.0.1:1"], {
             cwd: ROOT,
             env: { ...process.env, PULUMI_LANGUAGE_NODEJS_RUN_PATH: path.join(work, "recorder.js"), RECORD_FILE: record, ...env },
             stdio: ["ignore", "pipe", "inherit"],
@@ -106,6 +106,19 @@ describe("the Node.js language host stand-in, over gRPC", function () {
     });
 
     const recorded = () => JSON.parse(fs.readFileSync(record, "utf8"));
+
+    it("starts with the runtime-option flags older plugin hosts pass, and refuses unknown flags", async () => {
+        // pulumi-yaml v1.25.0 starts a TypeScript component package this way.
+        const started = await startHost({}, ["-typescript=false", "-root", ROOT, "-tsconfig=tsconfig.json", "-nodeargs", ""]);
+        try {
+            const info: any = await call(started.client, "getPluginInfo", new Empty());
+            assert.ok(info.getVersion());
+        } finally {
+            started.client.close();
+            started.process.kill("SIGTERM");
+        }
+        await assert.rejects(() => startHost({}, ["-bogus=1"]), /exited with 1 before printing its port/);
+    });
 
     it("reports the version it stands in for, the one the SDK and the CLI are pinned to", async () => {
         const info: any = await call(host.client, "getPluginInfo", new Empty());

@@ -38,6 +38,8 @@ function fail(message) {
     process.exit(1);
 }
 
+const OBSOLETE_OPTION_FLAGS = new Set(["typescript", "root", "tsconfig", "nodeargs", "packagemanager"]);
+
 /** Go-style flags (`-name value`, `--name=value`) before the engine address. */
 function parseFlags(argv) {
     const flags = { tracing: "", runtime: "nodejs", version: false };
@@ -52,7 +54,11 @@ function parseFlags(argv) {
         const [, name, inline] = match;
         if (name === "version") flags.version = inline === undefined || inline === "true";
         else if (name === "tracing" || name === "runtime") flags[name] = inline ?? argv[++i] ?? "";
-        else fail(`flag provided but not defined: -${name}`);
+        // Runtime options as flags, which plugin hosts built on SDKs before v3.214 send (pulumi-yaml v1.25.0 does when
+        // it starts a component package). The options that count arrive in each request's program info.
+        else if (OBSOLETE_OPTION_FLAGS.has(name)) {
+            if (inline === undefined && name !== "typescript") i++;
+        } else fail(`flag provided but not defined: -${name}`);
     }
     return { flags, engineAddress: rest[0] ?? "" };
 }
