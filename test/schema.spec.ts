@@ -137,8 +137,10 @@ describe("schema for other languages (inferred by the SDK's component provider)"
             [
                 "ClientAuthConfig",
                 "ClientConfig",
+                "ClientServiceArgs",
                 "ClientTlsConfig",
                 "DashboardArgs",
+                "DashboardServiceArgs",
                 "EtcdArgs",
                 "MqttEndpoint",
                 "MqttListenerConfig",
