@@ -26,6 +26,15 @@ export const ServiceType = {
 } as const;
 export type ServiceType = (typeof ServiceType)[keyof typeof ServiceType];
 
+/** Where a NodePort or LoadBalancer Service sends external traffic (`Service.spec.externalTrafficPolicy`). */
+export const ExternalTrafficPolicy = {
+    /** Any node forwards to any pod; clients' source addresses are replaced by a node's. */
+    Cluster: "Cluster",
+    /** Only nodes running a pod take traffic, and clients' source addresses reach EMQX (for ACLs and logs). */
+    Local: "Local",
+} as const;
+export type ExternalTrafficPolicy = (typeof ExternalTrafficPolicy)[keyof typeof ExternalTrafficPolicy];
+
 /** The IP family of the cluster network, in Kubernetes' terms (`Service.spec.ipFamilies`). */
 export const IpFamily = {
     /** EMQX's defaults: listeners, cluster RPC and the Erlang distribution on IPv4. Services get the cluster's default family. */
@@ -57,8 +66,46 @@ export interface NodePortsArgs {
     ws?: number;
     /** MQTT over secure WebSocket (container port 8084). */
     wss?: number;
-    /** The dashboard and REST API (container port 18083). */
-    dashboard?: number;
+}
+
+/**
+ * The dashboard's own Service, which serves the dashboard and REST API (container port 18083) and, on 4.x, the
+ * management API (8081). Default: a ClusterIP Service, reachable from inside the cluster only (`kubectl
+ * port-forward`, see the README); the client Service never carries these ports.
+ */
+export interface DashboardServiceArgs {
+    /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
+    type?: pulumi.Input<ServiceType>;
+    /** Fixed NodePort (30000-32767) of the dashboard, for `NodePort` and `LoadBalancer`. Default: allocated by Kubernetes. */
+    nodePort?: pulumi.Input<number>;
+}
+
+/**
+ * Options of the client Service, the one MQTT clients connect to (its type is `serviceType`, its NodePorts
+ * `nodePorts`). Every field is optional; a change updates the Service in place and rolls no pod.
+ */
+export interface ClientServiceArgs {
+    /**
+     * Annotations of the Service, e.g. a cloud load balancer's settings
+     * (`service.beta.kubernetes.io/aws-load-balancer-type: nlb`). Keys are Kubernetes annotation names; `pulumi.com/`
+     * keys are refused (the component sets `pulumi.com/waitFor`). Default none.
+     */
+    annotations?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+    /**
+     * CIDRs allowed to reach the load balancer (`spec.loadBalancerSourceRanges`), e.g. `["203.0.113.0/24"]`.
+     * `LoadBalancer` only. Default: the provider's, usually everywhere.
+     */
+    loadBalancerSourceRanges?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * The load balancer implementation (`spec.loadBalancerClass`), a prefixed name such as `service.k8s.aws/nlb`.
+     * `LoadBalancer` only. Kubernetes does not let it change on an existing Service. Default: the cluster's.
+     */
+    loadBalancerClass?: pulumi.Input<string>;
+    /**
+     * `Cluster` (Kubernetes' default) or `Local`, which keeps clients' source addresses. `NodePort` and
+     * `LoadBalancer` only.
+     */
+    externalTrafficPolicy?: pulumi.Input<ExternalTrafficPolicy>;
 }
 
 /** The dashboard's admin account. */
@@ -72,6 +119,8 @@ export interface DashboardArgs {
      * nothing. To change the password for real, see "Changing the dashboard password" in the README.
      */
     password?: pulumi.Input<string>;
+    /** How the dashboard is reachable. Default: a ClusterIP Service, private to the cluster. */
+    service?: DashboardServiceArgs;
 }
 
 /** etcd discovery settings (discovery `etcd`). */
@@ -144,7 +193,9 @@ export interface EmqxClusterArgs {
     clusterName?: string;
     /** Type of the client Service. Default `NodePort`. */
     serviceType?: ServiceType;
-    /** Fixed NodePorts per listener (NodePort and LoadBalancer only). */
+    /** Options of the client Service: annotations, load balancer source ranges and class, external traffic policy. */
+    service?: ClientServiceArgs;
+    /** Fixed NodePorts per MQTT listener of the client Service (NodePort and LoadBalancer only). The dashboard's is `dashboard.service.nodePort`. */
     nodePorts?: NodePortsArgs;
     /**
      * Host name or IP address (IPv6 without brackets) clients use to reach the NodePorts; no scheme, port or path.
@@ -163,7 +214,7 @@ export interface EmqxClusterArgs {
     image?: pulumi.Input<string>;
     /** CPU and memory requests and limits of each EMQX container. */
     resources?: pulumi.Input<ResourcesArgs>;
-    /** Dashboard admin account. */
+    /** Dashboard admin account, and how the dashboard is exposed (`dashboard.service`, private by default). */
     dashboard?: pulumi.Input<DashboardArgs>;
     /** EMQX licence key (5.x). Stored in a Secret, passed as `EMQX_LICENSE__KEY`. */
     licenseKey?: pulumi.Input<string>;
@@ -206,5 +257,6 @@ export const DEFAULTS = {
     ipFamily: "IPv4" as IpFamily,
     image: "emqx/emqx",
     dashboardUsername: "admin",
+    dashboardServiceType: "ClusterIP" as ServiceType,
     etcdPrefix: "emqxcl",
 } as const;

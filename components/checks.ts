@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, DiscoveryMode, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
+import { ClientServiceArgs, DEFAULTS, DashboardServiceArgs, DiscoveryMode, ExternalTrafficPolicy, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
 import { MAX_STATEFULSET_NAME_LENGTH, statefulSetName } from "./names";
 import { DATA_DIR } from "./names";
@@ -9,6 +9,8 @@ import {
     NODE_PORT_RANGE,
     entrypointValueProblem,
     externalHostProblem,
+    isCidr,
+    isQualifiedName,
     isDns1035Label,
     isDns1123Label,
     isDns1123Subdomain,
@@ -50,8 +52,12 @@ export interface CheckedArgs {
     readonly retentionOnScaleDown: VolumeRetention;
     readonly serviceType: ServiceType;
     readonly nodePorts: NodePortsArgs;
+    /** The client Service's options, as given (checked). */
+    readonly clientService: Unwrapped<ClientServiceArgs>;
     readonly image: string;
     readonly dashboardUsername: string;
+    /** The dashboard Service: its type and pinned NodePort. */
+    readonly dashboardService: { readonly type: ServiceType; readonly nodePort?: number };
     readonly emqxConfig: Readonly<Record<string, string>>;
     readonly hasLicenseKey: boolean;
     readonly acknowledgedChanges: readonly string[];
@@ -83,7 +89,7 @@ type Unwrapped<T> = pulumi.Unwrap<T>;
  * only into the credentials and never into the plan.
  */
 export type ResolvedArgs = Omit<Unwrapped<EmqxClusterArgs>, "dashboard" | "licenseKey"> & {
-    readonly dashboard?: { readonly username?: string };
+    readonly dashboard?: { readonly username?: string; readonly service?: Unwrapped<DashboardServiceArgs> };
     /** Whether a licence key was given; its value stays out of the plan. */
     readonly hasLicenseKey?: boolean;
 };
@@ -287,7 +293,7 @@ const MANAGED_SETTINGS: readonly {
         majors: [4, 5],
         why:
             "the Services, container ports, clientConfig and the URL outputs use the default listeners on " +
-            `${LISTENER_PORTS.filter((l) => l.name !== "dashboard").map((l) => l.port).join(", ")}`,
+            `${LISTENER_PORTS.map((l) => l.port).join(", ")}`,
         fix: "remove it; use nodePorts or serviceType to expose them differently, ipFamily for IPv6",
     },
     {
@@ -302,7 +308,7 @@ const MANAGED_SETTINGS: readonly {
         why:
             "the startup, readiness and liveness probes (GET /status), the Services and dashboardUrl use the " +
             "dashboard's HTTP listener on 18083: without it the probes never pass and the pods restart forever",
-        fix: "remove it; use nodePorts.dashboard or serviceType to expose it differently, ipFamily for IPv6",
+        fix: "remove it; use dashboard.service to expose it differently, ipFamily for IPv6",
     },
     {
         pattern: /^(dashboard|management)\.listener\.http(\.(inet6|ipv6_v6only))?$/,
@@ -310,7 +316,7 @@ const MANAGED_SETTINGS: readonly {
         why:
             "the probes (GET :8081/status), the Services and dashboardUrl use the management API on 8081 and the " +
             "dashboard on 18083",
-        fix: "remove it; use nodePorts or serviceType to expose them differently",
+        fix: "remove it; use dashboard.service to expose them differently",
     },
     {
         pattern: /^dashboard\.default_(username|password|user)(\.|$)/,
@@ -496,6 +502,14 @@ function checkService(args: EmqxClusterArgs, problems: Problems, warnings: strin
     }
     const seen = new Map<number, string>();
     for (const [listener, port] of pinned) {
+        if (listener === "dashboard") {
+            problems.add(
+                "nodePorts.dashboard",
+                `the dashboard has its own Service, private by default; to expose it on a NodePort use ` +
+                    `dashboard: { service: { type: "NodePort", nodePort: ${port} } }`,
+            );
+            continue;
+        }
         if (!LISTENER_PORTS.some((l) => l.name === listener)) {
             problems.add(`nodePorts.${listener}`, `unknown listener; use ${LISTENER_PORTS.map((l) => l.name).join(", ")}`);
         }
@@ -514,12 +528,95 @@ function checkService(args: EmqxClusterArgs, problems: Problems, warnings: strin
     return { serviceType, nodePorts };
 }
 
-function checkDashboard(args: EmqxClusterArgs, problems: Problems, context: ValueContext): string {
+/** `service`: the client Service's options, each only where the Service's type has it. */
+function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, problems: Problems) {
+    const given = known(args.service) ?? {};
+    if (typeof given !== "object" || given === null || Array.isArray(given)) {
+        problems.add("service", `must be an object such as { annotations: {...}, externalTrafficPolicy: "Local" }`);
+        return {};
+    }
+    const annotations = known(given.annotations);
+    if (annotations !== undefined) {
+        if (!isPlainObject(annotations)) {
+            problems.add("service.annotations", `must be an object of annotation names to values`);
+        } else {
+            for (const key of Object.keys(annotations)) {
+                if (!isQualifiedName(key)) {
+                    problems.add(`service.annotations["${key}"]`, `is not an annotation name such as "service.beta.kubernetes.io/aws-load-balancer-type"`);
+                } else if (key.startsWith("pulumi.com/")) {
+                    problems.add(`service.annotations["${key}"]`, `pulumi.com/ annotations are the component's (it sets pulumi.com/waitFor); remove it`);
+                }
+            }
+        }
+    }
+    const onlyFor = (field: string, types: readonly ServiceType[]) => {
+        if (given[field as keyof ClientServiceArgs] !== undefined && !types.includes(serviceType)) {
+            problems.add(`service.${field}`, `applies to a ${types.join(" or ")} Service, not ${serviceType}; remove it or change serviceType`);
+        }
+    };
+    onlyFor("loadBalancerSourceRanges", ["LoadBalancer"]);
+    onlyFor("loadBalancerClass", ["LoadBalancer"]);
+    onlyFor("externalTrafficPolicy", ["NodePort", "LoadBalancer"]);
+    const ranges = known(given.loadBalancerSourceRanges);
+    if (ranges !== undefined && !Array.isArray(ranges)) {
+        problems.add("service.loadBalancerSourceRanges", `must be a list of CIDRs such as ["203.0.113.0/24"]`);
+    }
+    for (const range of Array.isArray(ranges) ? ranges : []) {
+        const cidr = known(range);
+        if (cidr !== undefined && (typeof cidr !== "string" || !isCidr(cidr))) {
+            problems.add("service.loadBalancerSourceRanges", `${JSON.stringify(cidr)} is not a CIDR such as "203.0.113.0/24" or "2001:db8::/32"`);
+        }
+    }
+    const loadBalancerClass = known(given.loadBalancerClass);
+    if (loadBalancerClass !== undefined && (typeof loadBalancerClass !== "string" || !isQualifiedName(loadBalancerClass) || !loadBalancerClass.includes("/"))) {
+        problems.add("service.loadBalancerClass", `${JSON.stringify(loadBalancerClass)} must be a prefixed name such as "service.k8s.aws/nlb"`);
+    }
+    const policy = known(given.externalTrafficPolicy);
+    if (policy !== undefined && !Object.values(ExternalTrafficPolicy).includes(policy)) {
+        problems.add("service.externalTrafficPolicy", `"${policy}" must be one of ${Object.values(ExternalTrafficPolicy).join(", ")}`);
+    }
+    return given as Unwrapped<ClientServiceArgs>;
+}
+
+function checkDashboard(args: EmqxClusterArgs, clientNodePorts: NodePortsArgs, problems: Problems, context: ValueContext) {
     const username = known(known(args.dashboard)?.username) ?? DEFAULTS.dashboardUsername;
     checkKnown(problems, "dashboard.username", username, context);
     // A plain password is checked now; a secret Output once known (`checkedSecret`). Messages never hold the value.
     checkKnown(problems, "dashboard.password", known(known(args.dashboard)?.password), context);
-    return username;
+    return { dashboardUsername: username, dashboardService: checkDashboardService(known(args.dashboard)?.service, clientNodePorts, problems) };
+}
+
+/** `dashboard.service`: the values known now (the rest once known, through `checkArgs`). */
+function checkDashboardService(service: DashboardServiceArgs | undefined, clientNodePorts: NodePortsArgs, problems: Problems) {
+    const given = known(service);
+    if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given))) {
+        problems.add("dashboard.service", `must be an object such as { type: "NodePort", nodePort: 31808 }`);
+        return { type: DEFAULTS.dashboardServiceType };
+    }
+    const type = known<ServiceType>(given?.type) ?? DEFAULTS.dashboardServiceType;
+    if (!Object.values(ServiceType).includes(type)) {
+        problems.add("dashboard.service.type", `"${type}" must be one of ${Object.values(ServiceType).join(", ")}`);
+    }
+    const nodePort = known<number>(given?.nodePort);
+    if (nodePort !== undefined) {
+        // A type still to come (an Output) is checked against the NodePort once known.
+        if (type === "ClusterIP" && !isDeferred(given?.type)) {
+            problems.add(
+                "dashboard.service.nodePort",
+                `a ClusterIP Service has no NodePort; set dashboard.service.type to "NodePort" or remove the nodePort`,
+            );
+        } else if (!Number.isInteger(nodePort) || nodePort < NODE_PORT_RANGE.min || nodePort > NODE_PORT_RANGE.max) {
+            problems.add(
+                "dashboard.service.nodePort",
+                `${nodePort} is outside the NodePort range ${NODE_PORT_RANGE.min}-${NODE_PORT_RANGE.max}`,
+            );
+        }
+        const clash = Object.entries(clientNodePorts).find(([name, port]) => name !== "dashboard" && port === nodePort);
+        if (clash) {
+            problems.add("dashboard.service.nodePort", `${nodePort} is already pinned for nodePorts.${clash[0]}; the dashboard needs its own`);
+        }
+    }
+    return { type, nodePort: typeof nodePort === "number" ? nodePort : undefined };
 }
 
 function checkEmqxConfig(args: EmqxClusterArgs, problems: Problems, context: ValueContext) {
@@ -592,7 +689,8 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const service = checkService(args, problems, warnings);
     const image = known(args.image) ?? DEFAULTS.image;
     checkKnown(problems, "image", image, context);
-    const dashboardUsername = checkDashboard(args, problems, context);
+    const clientService = checkClientService(args, service.serviceType, problems);
+    const dashboard = checkDashboard(args, service.nodePorts, problems, context);
     const emqxConfig = checkEmqxConfig(args, problems, context);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     if (problems.list.length > 0 || !version || !discovery) {
@@ -608,7 +706,8 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         ...storage,
         ...service,
         image,
-        dashboardUsername,
+        clientService,
+        ...dashboard,
         emqxConfig,
         hasLicenseKey,
         acknowledgedChanges,

@@ -8,11 +8,11 @@ import { KEPT_SECRET_OPTIONS, generateSecretValue, secretValue } from "./generat
 import { buildCredentialsSecret, buildSecret, buildSettingsConfigMap } from "./objects/configuration";
 import { buildPodDisruptionBudget } from "./objects/disruption";
 import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAccount } from "./objects/rbac";
-import { buildClientService, buildHeadlessService } from "./objects/services";
+import { buildClientService, buildDashboardService, buildHeadlessService } from "./objects/services";
 import { buildStatefulSet } from "./objects/statefulset";
 import { buildDataClaimResize } from "./objects/volumes";
 import { generationSuffix } from "./names";
-import { externalEndpoint, listenerNodePort, url } from "./outputs";
+import { ListenerService, externalEndpoint, listenerNodePort, url } from "./outputs";
 import { ClusterPlan, SECRET_KEYS, planOutput } from "./plan";
 
 /** The storage request of the StatefulSet's claim template. */
@@ -48,11 +48,12 @@ function serverSideApplyDisabled(): boolean {
 export class EmqxCluster extends pulumi.ComponentResource {
     /** The MQTT (1883) NodePort: the pinned one or the one Kubernetes allocated. Undefined for ClusterIP. */
     public readonly nodePort: pulumi.Output<number | undefined>;
-    /** The dashboard (18083) NodePort. Undefined for ClusterIP. */
+    /** The dashboard (18083) NodePort of the dashboard Service. Undefined while it is ClusterIP (the default). */
     public readonly dashboardNodePort: pulumi.Output<number | undefined>;
     /**
-     * The dashboard for a browser: `http://<externalHost>:<dashboardNodePort>` (LoadBalancer: its address, 18083). With
-     * the default externalHost, `localhost`, only right on a machine with port mappings to the nodes (kind, k3d).
+     * The dashboard for a browser, by `dashboard.service.type`: ClusterIP (default), the in-cluster URL
+     * `http://<clusterName>-dashboard.<namespace>.svc.<clusterDomain>:18083` (from outside: `kubectl port-forward`, see
+     * the README); NodePort, `http://<externalHost>:<dashboardNodePort>`; LoadBalancer, its address and 18083.
      */
     public readonly dashboardUrl: pulumi.Output<string>;
     /**
@@ -193,15 +194,23 @@ export class EmqxCluster extends pulumi.ComponentResource {
         // they are created alongside it rather than after its rollout.
         const afterSwitch = shape.volumeGeneration > 0 ? [statefulSet] : [];
         const client = new k8s.core.v1.Service(`${name}-client`, fromPlan(plan, buildClientService, ["metadata", "spec"]), child(afterSwitch));
+        const dashboardService = new k8s.core.v1.Service(
+            `${name}-dashboard`,
+            fromPlan(plan, buildDashboardService, ["metadata", "spec"]),
+            // After the client Service, which held the dashboard's port before it had a Service of its own: a
+            // NodePort pinned on both is released before it is claimed again.
+            child([...afterSwitch, client]),
+        );
         if (shape.createPodDisruptionBudget) {
             new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, fromPlan(plan, buildPodDisruptionBudget, ["metadata", "spec"]), child(afterSwitch));
         }
 
-        const endpoint = (listener: "mqtt" | "mqtts" | "ws" | "wss" | "dashboard") =>
-            externalEndpoint(plan, shape.serviceType, client, listener);
-        this.nodePort = listenerNodePort(shape.serviceType, client, "mqtt");
-        this.dashboardNodePort = listenerNodePort(shape.serviceType, client, "dashboard");
-        this.dashboardUrl = url("http", endpoint("dashboard"));
+        const clientExposure: ListenerService = { service: client, internalHost: (p) => p.names.clientServiceFqdn };
+        const dashboardExposure: ListenerService = { service: dashboardService, internalHost: (p) => p.names.dashboardServiceFqdn };
+        const endpoint = (listener: "mqtt" | "mqtts" | "ws" | "wss") => externalEndpoint(plan, clientExposure, listener);
+        this.nodePort = listenerNodePort(clientExposure, "mqtt");
+        this.dashboardNodePort = listenerNodePort(dashboardExposure, "dashboard");
+        this.dashboardUrl = url("http", externalEndpoint(plan, dashboardExposure, "dashboard"));
         this.headlessServiceName = headless.metadata.name;
         this.statefulSetName = statefulSet.metadata.name;
         this.namespace = plan.apply((p) => p.namespace);

@@ -1,9 +1,12 @@
 export { EmqxCluster } from "./emqx-cluster";
 export {
+    ClientServiceArgs,
     DashboardArgs,
+    DashboardServiceArgs,
     DiscoveryMode,
     EmqxClusterArgs,
     EtcdArgs,
+    ExternalTrafficPolicy,
     IpFamily,
     NodePortsArgs,
     ResourcesArgs,

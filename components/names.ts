@@ -12,6 +12,8 @@ export interface ClusterNames {
     readonly statefulSet: string;
     readonly headlessService: string;
     readonly clientService: string;
+    /** The dashboard's own Service (dashboard, REST API; 4.x's management API). */
+    readonly dashboardService: string;
     readonly serviceAccount: string;
     readonly role: string;
     readonly roleBinding: string;
@@ -22,6 +24,7 @@ export interface ClusterNames {
     readonly nodeBaseName: string;
     readonly headlessServiceFqdn: string;
     readonly clientServiceFqdn: string;
+    readonly dashboardServiceFqdn: string;
     podName(ordinal: number): string;
     podFqdn(ordinal: number): string;
     nodeName(ordinal: number): string;
@@ -52,6 +55,7 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
         statefulSet,
         headlessService,
         clientService: base,
+        dashboardService: `${base}-dashboard`,
         serviceAccount: base,
         role: `${base}-endpoints-reader`,
         roleBinding: `${base}-endpoints-reader`,
@@ -60,6 +64,7 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
         nodeBaseName: NODE_BASE_NAME,
         headlessServiceFqdn,
         clientServiceFqdn: `${base}.${namespace}.svc.${clusterDomain}`,
+        dashboardServiceFqdn: `${base}-dashboard.${namespace}.svc.${clusterDomain}`,
         podName,
         podFqdn,
         nodeName: (ordinal) => `${NODE_BASE_NAME}@${podFqdn(ordinal)}`,

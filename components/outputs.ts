@@ -3,16 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { ServiceType } from "./args";
 import { ClusterPlan, ListenerName } from "./plan";
 
+/** A Service that carries listeners, and its name inside the cluster. */
+export interface ListenerService {
+    readonly service: k8s.core.v1.Service;
+    readonly internalHost: (plan: ClusterPlan) => string;
+}
+
 /** The port a listener is reachable on from outside the cluster: its NodePort (pinned or allocated). */
-export function listenerNodePort(
-    serviceType: ServiceType,
-    service: k8s.core.v1.Service,
-    listener: ListenerName,
-): pulumi.Output<number | undefined> {
-    if (serviceType === "ClusterIP") {
-        return pulumi.output(undefined);
-    }
-    return service.spec.ports.apply((ports) => ports.find((p) => p.name === listener)?.nodePort);
+export function listenerNodePort({ service }: ListenerService, listener: ListenerName): pulumi.Output<number | undefined> {
+    return service.spec.apply((spec) => (spec.type === "ClusterIP" ? undefined : spec.ports.find((p) => p.name === listener)?.nodePort));
 }
 
 /**
@@ -21,24 +20,22 @@ export function listenerNodePort(
  */
 export function externalEndpoint(
     plan: pulumi.Output<ClusterPlan>,
-    serviceType: ServiceType,
-    service: k8s.core.v1.Service,
+    exposure: ListenerService,
     listener: ListenerName,
 ): pulumi.Output<{ host: string; port: number }> {
-    const portOf = (p: ClusterPlan) => p.listeners.find((l) => l.name === listener)?.port ?? 0;
-    switch (serviceType) {
-        case "NodePort":
-            return pulumi
-                .all([plan, listenerNodePort(serviceType, service, listener)])
-                .apply(([p, nodePort]) => ({ host: p.externalHost, port: nodePort ?? 0 }));
-        case "LoadBalancer":
-            return pulumi.all([plan, service.status.loadBalancer]).apply(([p, lb]) => {
-                const ingress = lb?.ingress?.[0];
-                return { host: ingress?.hostname || ingress?.ip || "", port: portOf(p) };
-            });
-        default:
-            return plan.apply((p) => ({ host: p.names.clientServiceFqdn, port: portOf(p) }));
-    }
+    return pulumi.all([plan, exposure.service.spec, exposure.service.status]).apply(([p, spec, status]) => {
+        const port = p.listeners.find((l) => l.name === listener)?.port ?? 0;
+        switch (spec.type as ServiceType) {
+            case "NodePort":
+                return { host: p.externalHost, port: spec.ports.find((l) => l.name === listener)?.nodePort ?? 0 };
+            case "LoadBalancer": {
+                const ingress = status?.loadBalancer?.ingress?.[0];
+                return { host: ingress?.hostname || ingress?.ip || "", port };
+            }
+            default:
+                return { host: exposure.internalHost(p), port };
+        }
+    });
 }
 
 /** `scheme://host:port/path`, with an IPv6 address in brackets. */

@@ -1,19 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
+import { ClientServiceArgs, DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
 import { ChangeGuardState } from "./changes";
 import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
 import { ClusterNames, clusterNames } from "./names";
-import { LISTENER_PORTS } from "./ports";
+import { DASHBOARD_PORT, LISTENER_PORTS } from "./ports";
 import { VersionProfile } from "./versions";
 
-export type ListenerName = keyof NodePortsArgs | "api";
+export type ListenerName = keyof NodePortsArgs | "dashboard" | "api";
 
-/** A port clients reach through the client Service. */
+/** A port the pods serve to clients or operators, and the Service that carries it. */
 export interface Listener {
     readonly name: ListenerName;
     readonly port: number;
     readonly tls: boolean;
+    /** `client`: the MQTT listeners; `dashboard`: the dashboard, REST API and 4.x's management API. */
+    readonly service: "client" | "dashboard";
     /** The pinned NodePort, if any. */
     readonly nodePort?: number;
 }
@@ -61,6 +63,10 @@ export interface ClusterPlan {
         readonly retentionOnScaleDown: VolumeRetention;
     };
     readonly serviceType: ServiceType;
+    /** The client Service's annotations, load balancer settings and external traffic policy. */
+    readonly clientService: pulumi.Unwrap<ClientServiceArgs>;
+    /** The dashboard Service's type; its pinned NodePort is the `dashboard` listener's. */
+    readonly dashboardServiceType: ServiceType;
     readonly listeners: readonly Listener[];
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, `emqxConfig`. */
     readonly settings: Readonly<Record<string, string>>;
@@ -115,9 +121,12 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
                 : undefined,
     });
 
-    const listeners: Listener[] = LISTENER_PORTS.map((l) => ({ ...l, nodePort: checked.nodePorts[l.name] }));
+    const listeners: Listener[] = [
+        ...LISTENER_PORTS.map((l) => ({ ...l, service: "client" as const, nodePort: checked.nodePorts[l.name] })),
+        { name: "dashboard", port: DASHBOARD_PORT, tls: false, service: "dashboard", nodePort: checked.dashboardService.nodePort },
+    ];
     if (version.managementPort !== undefined) {
-        listeners.push({ name: "api", port: version.managementPort, tls: false });
+        listeners.push({ name: "api", port: version.managementPort, tls: false, service: "dashboard" });
     }
 
     const selectorLabels = {
@@ -153,6 +162,8 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             retentionOnScaleDown: checked.retentionOnScaleDown,
         },
         serviceType: checked.serviceType,
+        clientService: checked.clientService,
+        dashboardServiceType: checked.dashboardService.type,
         listeners,
         settings: {
             // The same name on every pod; EMQX_HOST (set per pod) completes the node name.
@@ -207,12 +218,16 @@ export function planOutput(
         ...rest,
         // The engine hands other languages' `dashboard` over as one secret Output when the password is secret;
         // the user name is not secret.
-        dashboard: {
-            username:
-                pulumi.Output.isInstance(dashboard) || dashboard instanceof Promise
-                    ? pulumi.unsecret(pulumi.output(dashboard).apply((d) => d?.username))
-                    : (dashboard as DashboardArgs | undefined)?.username,
-        },
+        dashboard:
+            pulumi.Output.isInstance(dashboard) || dashboard instanceof Promise
+                ? {
+                      username: pulumi.unsecret(pulumi.output(dashboard).apply((d) => d?.username)),
+                      service: pulumi.unsecret(pulumi.output(dashboard).apply((d) => d?.service)),
+                  }
+                : {
+                      username: (dashboard as DashboardArgs | undefined)?.username,
+                      service: (dashboard as DashboardArgs | undefined)?.service,
+                  },
         hasLicenseKey: licenseKey !== undefined,
     };
     if (!isDeferred(resolvable)) {

@@ -1,13 +1,15 @@
 import { NodePortsArgs } from "./args";
 
-/** The listeners clients reach through the client Service, on 4.x and 5.x alike. */
+/** The MQTT listeners clients reach through the client Service, on 4.x and 5.x alike. */
 export const LISTENER_PORTS: readonly { name: keyof NodePortsArgs; port: number; tls: boolean }[] = [
     { name: "mqtt", port: 1883, tls: false },
     { name: "mqtts", port: 8883, tls: true },
     { name: "ws", port: 8083, tls: false },
     { name: "wss", port: 8084, tls: true },
-    { name: "dashboard", port: 18083, tls: false },
 ];
+
+/** The dashboard and REST API, on 4.x and 5.x alike; served by the dashboard Service. */
+export const DASHBOARD_PORT = 18083;
 
 /** The 5.x listener type of each MQTT listener (`listeners.<type>.default`); 4.x names them `listener.<type>.external`. */
 export const MQTT_LISTENER_TYPES = { mqtt: "tcp", mqtts: "ssl", ws: "ws", wss: "wss" } as const;

@@ -1,3 +1,4 @@
+import * as net from "net";
 /** Kubernetes naming and quantity rules, as the API server applies them, and validators of single values. */
 import { isIP } from "net";
 import type { EntrypointMangling } from "./versions";
@@ -113,4 +114,26 @@ export function entrypointValueProblem(version: string, entrypoint: EntrypointMa
             `which reads the value verbatim`
         );
     };
+}
+
+/** A Kubernetes qualified name (annotation key, `loadBalancerClass`): `[prefix/]name`, the prefix a DNS subdomain. */
+export function isQualifiedName(value: string): boolean {
+    const parts = value.split("/");
+    if (parts.length > 2) {
+        return false;
+    }
+    const name = parts[parts.length - 1];
+    const prefix = parts.length === 2 ? parts[0] : undefined;
+    return (
+        name.length <= 63 &&
+        /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name) &&
+        (prefix === undefined || isDns1123Subdomain(prefix))
+    );
+}
+
+/** An IPv4 or IPv6 CIDR such as `203.0.113.0/24` or `2001:db8::/32`. */
+export function isCidr(value: string): boolean {
+    const match = /^([^/]+)\/(\d{1,3})$/.exec(value);
+    const family = match ? net.isIP(match[1]) : 0;
+    return family !== 0 && Number(match![2]) <= (family === 4 ? 32 : 128);
 }

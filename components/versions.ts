@@ -109,8 +109,8 @@ const IPV6_SETTINGS_5X: Readonly<Record<string, string>> = {
     "rpc.listen_address": JSON.stringify("::"),
     "rpc.ipv6_only": "true",
     ...Object.fromEntries(
-        LISTENER_PORTS.filter((l) => l.name !== "dashboard").map((l) => [
-            `listeners.${MQTT_LISTENER_TYPES[l.name as Exclude<typeof l.name, "dashboard">]}.default.bind`,
+        LISTENER_PORTS.map((l) => [
+            `listeners.${MQTT_LISTENER_TYPES[l.name]}.default.bind`,
             JSON.stringify(`[::]:${l.port}`),
         ]),
     ),

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EmqxCluster, EmqxClusterArgs } from "../components";
-import { MockEngine, RegisteredResource, RunResult, TYPES, single, valueOf } from "./harness";
+import * as assert from "assert";
+import { MockEngine, RegisteredResource, RunResult, TYPES, kubernetesObjects, single, valueOf } from "./harness";
 
 export interface Deployment {
     readonly cluster: EmqxCluster;
@@ -36,4 +37,23 @@ export function statefulSetOf(d: Deployment): Record<string, any> {
 
 export function containerOf(d: Deployment): Record<string, any> {
     return statefulSetOf(d).spec.template.spec.containers[0];
+}
+
+/**
+ * Asserts that the constructor refuses `args` with an error naming `field` and matching `fix`, and that no
+ * Kubernetes object was registered.
+ */
+export async function assertRefusedBeforeCreating(args: EmqxClusterArgs, field: string, fix: RegExp, name = "emqx"): Promise<void> {
+    let error: Error | undefined;
+    const run = await new MockEngine().run(() => {
+        try {
+            new EmqxCluster(name, args);
+        } catch (err) {
+            error = err as Error;
+        }
+    });
+    assert.ok(error, "no error");
+    assert.ok(error.message.includes(`- ${field}:`), `error does not name ${field}: ${error.message}`);
+    assert.match(error.message, fix);
+    assert.deepStrictEqual(kubernetesObjects(run.resources), [], "objects were registered");
 }

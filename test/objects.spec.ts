@@ -16,6 +16,8 @@ describe("objects the cluster consists of", () => {
                 TYPES.secret,
                 TYPES.secret,
                 TYPES.configMap,
+                // Headless, client and dashboard.
+                TYPES.service,
                 TYPES.service,
                 TYPES.service,
                 TYPES.statefulSet,
@@ -133,15 +135,15 @@ describe("objects the cluster consists of", () => {
         assert.strictEqual(four.image, "emqx/emqx:4.4.19");
     });
 
-    it("exposes mqtt, mqtts, ws, wss and dashboard on the client Service of the requested type", async () => {
+    it("exposes mqtt, mqtts, ws and wss on the client Service of the requested type", async () => {
         for (const serviceType of ["NodePort", "LoadBalancer", "ClusterIP"] as const) {
             const d = await deploy({ serviceType });
-            const client = ofType(d.resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None");
+            const client = ofType(d.resources, TYPES.service).find((s) => s.state.metadata.name === "emqx");
             assert.ok(client);
             assert.strictEqual(client.state.spec.type, serviceType);
             assert.deepStrictEqual(
                 client.state.spec.ports.map((p: any) => [p.name, p.port]),
-                [["mqtt", 1883], ["mqtts", 8883], ["ws", 8083], ["wss", 8084], ["dashboard", 18083]],
+                [["mqtt", 1883], ["mqtts", 8883], ["ws", 8083], ["wss", 8084]],
             );
         }
     });
@@ -161,7 +163,7 @@ describe("objects the cluster consists of", () => {
     it("counts the client Service as created once it has its address, not once its endpoints settle", async () => {
         const readiness = async (serviceType: "NodePort" | "LoadBalancer" | "ClusterIP") => {
             const d = await deploy({ serviceType });
-            const client = ofType(d.resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None");
+            const client = ofType(d.resources, TYPES.service).find((s) => s.state.metadata.name === "emqx");
             return client?.state.metadata.annotations?.["pulumi.com/waitFor"];
         };
         assert.strictEqual(await readiness("NodePort"), "jsonpath={.spec.clusterIP}");
@@ -193,7 +195,7 @@ describe("objects the cluster consists of", () => {
         const waitsForStatefulSet = async (volumeGeneration: number) => {
             const d = await deploy({ volumeGeneration });
             const sts = ofType(d.resources, TYPES.statefulSet)[0];
-            const client = ofType(d.resources, TYPES.service).find((s) => s.state.spec.clusterIP !== "None");
+            const client = ofType(d.resources, TYPES.service).find((s) => s.state.metadata.name === "emqx");
             const pdb = ofType(d.resources, TYPES.pdb)[0];
             assert.ok(client && pdb);
             return [client, pdb].map((r) => r.dependencies.includes(sts.urn));

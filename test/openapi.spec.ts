@@ -46,6 +46,19 @@ function validate(object: RegisteredResource): void {
 const CASES: [string, EmqxClusterArgs][] = [
     ["defaults", {}],
     ["k8s discovery, LoadBalancer, pinned ports", { discovery: "k8s", serviceType: "LoadBalancer", nodePorts: { mqtt: 31883 } }],
+    [
+        "LoadBalancer with client Service options and an exposed dashboard",
+        {
+            serviceType: "LoadBalancer",
+            service: {
+                annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
+                loadBalancerSourceRanges: ["203.0.113.0/24"],
+                loadBalancerClass: "service.k8s.aws/nlb",
+                externalTrafficPolicy: "Local",
+            },
+            dashboard: { service: { type: "NodePort", nodePort: 31808 } },
+        },
+    ],
     ["static 4.4 with resources", { version: "4.4.19", discovery: "static", resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } } }],
     ["etcd with TLS, ClusterIP", { discovery: "etcd", serviceType: "ClusterIP", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],
     ["single node without persistence", { discovery: "manual", replicas: 1, persistence: false }],

@@ -9,7 +9,7 @@ import * as ts from "typescript";
 import * as YAML from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import * as components from "../components";
-import { DiscoveryMode, ServiceType, VolumeRetention } from "../components";
+import { DiscoveryMode, ExternalTrafficPolicy, ServiceType, VolumeRetention } from "../components";
 
 const ROOT = path.resolve(__dirname, "..");
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -113,6 +113,7 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         ["DiscoveryMode", DiscoveryMode],
         ["ServiceType", ServiceType],
         ["VolumeRetention", VolumeRetention],
+        ["ExternalTrafficPolicy", ExternalTrafficPolicy],
     ];
     for (const [name, values] of enums) {
         it(`has the enum ${name} with every value, each documented`, () => {
@@ -136,8 +137,10 @@ describe("schema for other languages (inferred by the SDK's component provider)"
             [
                 "ClientAuthConfig",
                 "ClientConfig",
+                "ClientServiceArgs",
                 "ClientTlsConfig",
                 "DashboardArgs",
+                "DashboardServiceArgs",
                 "EtcdArgs",
                 "MqttEndpoint",
                 "MqttListenerConfig",

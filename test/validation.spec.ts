@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { EmqxCluster, EmqxClusterArgs } from "../components";
 import { MockEngine, kubernetesObjects } from "./harness";
-import { deploy } from "./deploy";
+import { assertRefusedBeforeCreating, deploy } from "./deploy";
 
 /** Bad args, the field the error must name, and a word of the fix it must suggest. */
 const BAD_INPUT: { title: string; args: EmqxClusterArgs; name?: string; field: string; fix: RegExp }[] = [
@@ -13,7 +13,12 @@ const BAD_INPUT: { title: string; args: EmqxClusterArgs; name?: string; field: s
     { title: "a version outside the supported releases", args: { version: "3.2.0" }, field: "version", fix: /supported releases/ },
     { title: "5.9+ with several nodes and no licence", args: { version: "5.9.1", replicas: 3 }, field: "licenseKey", fix: /SINGLE_NODE_LICENSE.*5\.8\.9/s },
     { title: "a NodePort below the range", args: { nodePorts: { mqtt: 1883 } }, field: "nodePorts.mqtt", fix: /30000-32767/ },
-    { title: "a NodePort above the range", args: { nodePorts: { dashboard: 40000 } }, field: "nodePorts.dashboard", fix: /30000-32767/ },
+    { title: "a NodePort above the range", args: { nodePorts: { wss: 40000 } }, field: "nodePorts.wss", fix: /30000-32767/ },
+    { title: "a dashboard NodePort on the client Service", args: { nodePorts: { dashboard: 31808 } as never }, field: "nodePorts.dashboard", fix: /dashboard: \{ service: \{ type: "NodePort", nodePort: 31808 \} \}/ },
+    { title: "an unknown dashboard Service type", args: { dashboard: { service: { type: "Ingress" as never } } }, field: "dashboard.service.type", fix: /ClusterIP, NodePort, LoadBalancer|NodePort, LoadBalancer, ClusterIP/ },
+    { title: "a dashboard NodePort on a private dashboard", args: { dashboard: { service: { nodePort: 31808 } } }, field: "dashboard.service.nodePort", fix: /type to "NodePort"/ },
+    { title: "a dashboard NodePort outside the range", args: { dashboard: { service: { type: "NodePort", nodePort: 8080 } } }, field: "dashboard.service.nodePort", fix: /30000-32767/ },
+    { title: "a dashboard NodePort pinned for MQTT too", args: { nodePorts: { mqtt: 31883 }, dashboard: { service: { type: "NodePort", nodePort: 31883 } } }, field: "dashboard.service.nodePort", fix: /already pinned for nodePorts.mqtt/ },
     { title: "a NodePort pinned twice", args: { nodePorts: { mqtt: 31883, ws: 31883 } }, field: "nodePorts.ws", fix: /already pinned for nodePorts.mqtt/ },
     { title: "NodePorts with a ClusterIP Service", args: { serviceType: "ClusterIP", nodePorts: { mqtt: 31883 } }, field: "nodePorts", fix: /serviceType/ },
     { title: "an invalid StorageClass name", args: { storageClass: "Fast_SSD" }, field: "storageClass", fix: /StorageClass name/ },
@@ -51,18 +56,7 @@ const BAD_INPUT: { title: string; args: EmqxClusterArgs; name?: string; field: s
 describe("bad input is refused before any Kubernetes object is registered", () => {
     for (const { title, args, name, field, fix } of BAD_INPUT) {
         it(`refuses ${title}, naming ${field}`, async () => {
-            let error: Error | undefined;
-            const run = await new MockEngine().run(() => {
-                try {
-                    new EmqxCluster(name ?? "emqx", args);
-                } catch (err) {
-                    error = err as Error;
-                }
-            });
-            assert.ok(error, "no error");
-            assert.ok(error.message.includes(`- ${field}:`), `error does not name ${field}: ${error.message}`);
-            assert.match(error.message, fix);
-            assert.deepStrictEqual(kubernetesObjects(run.resources), [], "objects were registered");
+            await assertRefusedBeforeCreating(args, field, fix, name);
         });
     }
 

@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { ClusterPlan } from "../plan";
+import { ClusterPlan, Listener } from "../plan";
 import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 
@@ -43,23 +43,55 @@ export function clientServiceReadiness(serviceType: ClusterPlan["serviceType"]):
     return serviceType === "LoadBalancer" ? "jsonpath={.status.loadBalancer.ingress}" : "jsonpath={.spec.clusterIP}";
 }
 
-/** The Service clients connect to, of the planned type. */
-export function buildClientService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
-    const exposesNodePorts = plan.serviceType !== "ClusterIP";
-    const metadata = namedMetadata(plan, plan.names.clientService);
+/** A Service of the given type over the pods' listeners that `listeners` selects. */
+function buildListenerService(
+    plan: ClusterPlan,
+    name: string,
+    type: ClusterPlan["serviceType"],
+    listeners: Listener["service"],
+): k8s.core.v1.ServiceArgs {
+    const exposesNodePorts = type !== "ClusterIP";
+    const metadata = namedMetadata(plan, name);
     return {
-        metadata: { ...metadata, annotations: { "pulumi.com/waitFor": clientServiceReadiness(plan.serviceType) } },
+        metadata: { ...metadata, annotations: { "pulumi.com/waitFor": clientServiceReadiness(type) } },
         spec: {
-            type: plan.serviceType,
+            type,
             ...ipFamilies(plan),
             selector: { ...plan.selectorLabels },
-            ports: plan.listeners.map((l) => ({
-                name: l.name,
-                port: l.port,
-                targetPort: l.port,
-                protocol: "TCP",
-                ...(exposesNodePorts && l.nodePort !== undefined ? { nodePort: l.nodePort } : {}),
-            })),
+            ports: plan.listeners
+                .filter((l) => l.service === listeners)
+                .map((l) => ({
+                    name: l.name,
+                    port: l.port,
+                    targetPort: l.port,
+                    protocol: "TCP",
+                    ...(exposesNodePorts && l.nodePort !== undefined ? { nodePort: l.nodePort } : {}),
+                })),
         },
     };
+}
+
+/** The Service MQTT clients connect to, of the planned type: the MQTT listeners only, with the user's options. */
+export function buildClientService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
+    const service = buildListenerService(plan, plan.names.clientService, plan.serviceType, "client");
+    const { annotations, loadBalancerSourceRanges, loadBalancerClass, externalTrafficPolicy } = plan.clientService;
+    const metadata = service.metadata as k8s.types.input.meta.v1.ObjectMeta;
+    return {
+        metadata: { ...metadata, annotations: { ...annotations, ...(metadata.annotations as Record<string, string>) } },
+        spec: {
+            ...(service.spec as ServiceSpec),
+            ...(loadBalancerSourceRanges !== undefined ? { loadBalancerSourceRanges } : {}),
+            ...(loadBalancerClass !== undefined ? { loadBalancerClass } : {}),
+            ...(externalTrafficPolicy !== undefined ? { externalTrafficPolicy } : {}),
+        },
+    };
+}
+
+/**
+ * The dashboard's own Service: the dashboard and REST API (18083) and 4.x's management API (8081), ClusterIP unless
+ * `dashboard.service.type` exposes it, so that the admin interfaces are never on the client Service's NodePorts or
+ * load balancer by accident.
+ */
+export function buildDashboardService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
+    return buildListenerService(plan, plan.names.dashboardService, plan.dashboardServiceType, "dashboard");
 }

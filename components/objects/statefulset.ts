@@ -4,6 +4,7 @@ import { DATA_DIR } from "../names";
 import { ClusterPlan, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan";
 import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
+import { containerSecurityContext, podSecurityContext } from "./security";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -15,9 +16,6 @@ export interface PodInputs {
     readonly configMapName: pulumi.Input<string>;
     readonly secretName: pulumi.Input<string>;
 }
-
-// The images run as uid/gid 1000; volumes must be writable by that group (emqx#6348).
-const EMQX_UID = 1000;
 
 function secretEnv(name: string, secretName: pulumi.Input<string>, key: string): EnvVar {
     return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
@@ -63,10 +61,7 @@ function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container {
         // Ready means the node serves; it does not prove it joined the cluster (emqx#14439).
         readinessProbe: healthProbe(plan, { periodSeconds: 5, failureThreshold: 3 }),
         livenessProbe: healthProbe(plan, { periodSeconds: 15, failureThreshold: 4 }),
-        securityContext: {
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ["ALL"] },
-        },
+        securityContext: containerSecurityContext(),
         volumeMounts: [
             { name: plan.persistence.claimTemplateName, mountPath: DATA_DIR },
             { name: "log", mountPath: "/opt/emqx/log" },
@@ -113,13 +108,7 @@ export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps
                     serviceAccountName: plan.names.serviceAccount,
                     automountServiceAccountToken: plan.discovery.needsApiToken,
                     terminationGracePeriodSeconds: 60,
-                    securityContext: {
-                        runAsUser: EMQX_UID,
-                        runAsGroup: EMQX_UID,
-                        runAsNonRoot: true,
-                        fsGroup: EMQX_UID,
-                        fsGroupChangePolicy: "OnRootMismatch",
-                    },
+                    securityContext: podSecurityContext(),
                     affinity: {
                         podAntiAffinity: {
                             preferredDuringSchedulingIgnoredDuringExecution: [

@@ -29,7 +29,7 @@ const CASES: [string, EmqxClusterArgs][] = [
             },
         ]),
     ),
-    ["LoadBalancer with pinned NodePorts", { serviceType: "LoadBalancer", nodePorts: { mqtt: 31883, dashboard: 31808 } }],
+    ["LoadBalancer with pinned NodePorts", { serviceType: "LoadBalancer", nodePorts: { mqtt: 31883 }, dashboard: { service: { type: "LoadBalancer", nodePort: 31808 } } }],
     ["ClusterIP without persistence", { serviceType: "ClusterIP", persistence: false }],
     ["a second volume generation with resources", { volumeGeneration: 2, storageSize: "5Gi", resources: { requests: { cpu: "250m", memory: "512Mi" } } }],
 ];

@@ -100,7 +100,11 @@ describe("pulumi up against a real Kubernetes API server", function () {
             assert.ok(allocated >= 30000 && allocated <= 32767);
             assert.strictEqual(outputs.nodePort.value, allocated);
             assert.strictEqual(outputs.mqttUrl.value, `mqtt://localhost:${allocated}`);
-            const dashboard = service.spec.ports.find((p: any) => p.name === "dashboard").nodePort;
+            assert.ok(!service.spec.ports.some((p: any) => p.name === "dashboard"), "the client Service carries the dashboard");
+            // The dev stack exposes the dashboard on a NodePort of its own Service.
+            const dashboardService = kubectlJson("-n", "default", "get", "service", "emqx-dashboard");
+            const dashboard = dashboardService.spec.ports.find((p: any) => p.name === "dashboard").nodePort;
+            assert.strictEqual(outputs.dashboardNodePort.value, dashboard);
             assert.strictEqual(outputs.dashboardUrl.value, `http://localhost:${dashboard}`);
         });
 
