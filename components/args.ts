@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PlacementArgs, PodArgs } from "./placement";
 
 /** How EMQX nodes find each other. Every mode sets all the keys it needs; none relies on EMQX's defaults. */
 export const DiscoveryMode = {
@@ -161,6 +162,18 @@ export interface EmqxClusterArgs {
     ipFamily?: IpFamily;
     /** Image repository. Default `emqx/emqx`; e.g. a mirror, or `emqx/emqx-enterprise`. */
     image?: pulumi.Input<string>;
+    /**
+     * Where the pods run: `{ nodeSelector?, tolerations?, affinity?, topologySpreadConstraints?, priorityClassName?,
+     * disruptionBudget? }`, the pod spec fields of those names. Default: a soft spread across zones and hosts, a soft
+     * host anti-affinity, a PodDisruptionBudget of `maxUnavailable: 1`. Checked against the Kubernetes schema.
+     */
+    placement?: pulumi.Input<PlacementArgs>;
+    /**
+     * What the pods carry and how they roll: `{ labels?, annotations?, serviceAccountAnnotations?, imagePullSecrets?,
+     * imagePullPolicy?, terminationGracePeriodSeconds?, minReadySeconds?, probes? }`. Labels and annotations the
+     * component sets are refused. A change rolls the pods (except `serviceAccountAnnotations`).
+     */
+    pod?: pulumi.Input<PodArgs>;
     /** CPU and memory requests and limits of each EMQX container. */
     resources?: pulumi.Input<ResourcesArgs>;
     /** Dashboard admin account. */

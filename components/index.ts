@@ -10,6 +10,7 @@ export {
     ServiceType,
     VolumeRetention,
 } from "./args";
+export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesArgs } from "./placement";
 export {
     ClientAuthConfig,
     ClientConfig,

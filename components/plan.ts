@@ -3,7 +3,8 @@ import { DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, Reso
 import { ChangeGuardState } from "./changes";
 import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
-import { ClusterNames, clusterNames } from "./names";
+import { ClusterNames, clusterNames, ownedPodMetadata } from "./names";
+import { PlacementPlan, planPlacement } from "./placement";
 import { LISTENER_PORTS } from "./ports";
 import { VersionProfile } from "./versions";
 
@@ -19,7 +20,7 @@ export interface Listener {
 }
 
 
-export const VOLUME_GENERATION_LABEL = "emqx.pulumi.io/volume-generation";
+export { VOLUME_GENERATION_LABEL } from "./names";
 
 /** Where the etcd TLS Secret is mounted. */
 export const ETCD_TLS_DIR = "/opt/emqx/etc/etcd-tls";
@@ -50,6 +51,8 @@ export interface ClusterPlan {
     readonly selectorLabels: Readonly<Record<string, string>>;
     /** Labels on every object. */
     readonly labels: Readonly<Record<string, string>>;
+    /** Scheduling, pod metadata, pull settings, rollout and probe timings, the disruption budget. */
+    readonly placement: PlacementPlan;
     readonly persistence: {
         readonly enabled: boolean;
         /** Undefined: the cluster's default class; "": no class (no dynamic provisioning). */
@@ -120,13 +123,17 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         listeners.push({ name: "api", port: version.managementPort, tls: false });
     }
 
-    const selectorLabels = {
-        "app.kubernetes.io/name": "emqx",
-        "app.kubernetes.io/instance": checked.base,
-        // The Services follow the pods of the current volume generation only: a new generation takes over the
-        // traffic and discovery as soon as it exists, and never clusters with the old pods.
-        [VOLUME_GENERATION_LABEL]: String(checked.volumeGeneration),
+    const settings = {
+        // The same name on every pod; EMQX_HOST (set per pod) completes the node name.
+        name: names.nodeBaseName,
+        ...discoveryKeys,
+        ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
+        [version.dashboardUsernamePath]: checked.dashboardUsername,
+        ...checked.emqxConfig,
     };
+
+    const owned = ownedPodMetadata(checked.base, checked.volumeGeneration, version);
+    const { selectorLabels } = owned;
 
     return {
         names,
@@ -138,12 +145,8 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         discovery,
         image: `${checked.image}:${version.imageTag}`,
         selectorLabels,
-        labels: {
-            ...selectorLabels,
-            "app.kubernetes.io/version": version.version.replace(/[^A-Za-z0-9_.-]/g, "_"),
-            "app.kubernetes.io/managed-by": "pulumi",
-            "app.kubernetes.io/component": "broker",
-        },
+        labels: owned.labels,
+        placement: planPlacement(checked.placement, checked.pod, owned),
         persistence: {
             enabled: checked.persistence,
             storageClass: checked.storageClass,
@@ -154,14 +157,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         },
         serviceType: checked.serviceType,
         listeners,
-        settings: {
-            // The same name on every pod; EMQX_HOST (set per pod) completes the node name.
-            name: names.nodeBaseName,
-            ...discoveryKeys,
-            ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
-            [version.dashboardUsernamePath]: checked.dashboardUsername,
-            ...checked.emqxConfig,
-        },
+        settings,
         dashboardUsername: checked.dashboardUsername,
         hasLicenseKey: checked.hasLicenseKey,
         externalHost: args.externalHost ?? DEFAULTS.externalHost,

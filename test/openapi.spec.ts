@@ -50,6 +50,30 @@ const CASES: [string, EmqxClusterArgs][] = [
     ["etcd with TLS, ClusterIP", { discovery: "etcd", serviceType: "ClusterIP", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],
     ["single node without persistence", { discovery: "manual", replicas: 1, persistence: false }],
     ["licensed 5.10 cluster", { version: "5.10.1", licenseKey: "key" }],
+    [
+        "placement and pod options",
+        {
+            replicas: 5,
+            placement: {
+                nodeSelector: { pool: "mqtt" },
+                tolerations: [{ key: "dedicated", operator: "Equal", value: "mqtt", effect: "NoSchedule" }],
+                affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "Exists" }] }] } } },
+                topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule" }],
+                priorityClassName: "high",
+                disruptionBudget: { minAvailable: 3 },
+            },
+            pod: {
+                labels: { team: "iot" },
+                annotations: { "example.com/inject": "true" },
+                serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": "emqx@project.iam.gserviceaccount.com" },
+                imagePullSecrets: ["regcred"],
+                imagePullPolicy: "Always",
+                terminationGracePeriodSeconds: 90,
+                minReadySeconds: 5,
+                probes: { liveness: { periodSeconds: 20 } },
+            },
+        },
+    ],
 ];
 
 describe("every object passes the Kubernetes OpenAPI schema", () => {
