@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ContainersArgs } from "./extras";
 import { PlacementArgs, PodArgs } from "./placement";
 
 /** How EMQX nodes find each other. Every mode sets all the keys it needs; none relies on EMQX's defaults. */
@@ -174,6 +175,13 @@ export interface EmqxClusterArgs {
      * component sets are refused. A change rolls the pods (except `serviceAccountAnnotations`).
      */
     pod?: pulumi.Input<PodArgs>;
+    /**
+     * What runs next to EMQX: `{ env?, volumeMounts?, volumes?, initContainers?, sidecars? }`. `env` and
+     * `volumeMounts` are added to the EMQX container (values or `secretKeyRef`s; mounts of `volumes`), `volumes` to
+     * the pod, `initContainers` run before EMQX, `sidecars` next to it. Refused: variables the component sets and
+     * EMQX settings it owns, the data and log volumes and paths, the container name `emqx`. A change rolls the pods.
+     */
+    containers?: pulumi.Input<ContainersArgs>;
     /** CPU and memory requests and limits of each EMQX container. */
     resources?: pulumi.Input<ResourcesArgs>;
     /** Dashboard admin account. */

@@ -3,6 +3,7 @@ import { DEFAULTS, DiscoveryMode, EmqxClusterArgs, EtcdArgs, IpFamily, NodePorts
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
 import { MAX_STATEFULSET_NAME_LENGTH, ownedPodMetadata, statefulSetName } from "./names";
 import { PlacementArgs, PodArgs, placementProblems } from "./placement";
+import { ContainersArgs } from "./extras";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
@@ -58,6 +59,8 @@ export interface CheckedArgs {
     readonly hasLicenseKey: boolean;
     readonly acknowledgedChanges: readonly string[];
     readonly changeGuard: boolean;
+    /** Additions to the pods as given (checked once the component's own env is planned). */
+    readonly containers?: Unwrapped<ContainersArgs>;
     /** Scheduling and pod options as given (checked; the plan applies the defaults). */
     readonly placement?: Unwrapped<PlacementArgs>;
     readonly pod?: Unwrapped<PodArgs>;
@@ -639,6 +642,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         acknowledgedChanges,
         changeGuard: args.changeGuard ?? true,
         ...scheduling,
+        containers: known(args.containers) as Unwrapped<ContainersArgs> | undefined,
         createPodDisruptionBudget: replicas > 1,
         warnings,
     };

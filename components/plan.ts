@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
 import { ChangeGuardState } from "./changes";
-import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred } from "./checks";
+import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred, managedSetting } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
-import { ClusterNames, clusterNames, ownedPodMetadata } from "./names";
+import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
+import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
 import { PlacementPlan, planPlacement } from "./placement";
 import { LISTENER_PORTS } from "./ports";
 import { VersionProfile } from "./versions";
@@ -65,6 +66,8 @@ export interface ClusterPlan {
     };
     readonly serviceType: ServiceType;
     readonly listeners: readonly Listener[];
+    /** Extra env, mounts, volumes, init containers and sidecars (`containers`). */
+    readonly extras: ExtrasPlan;
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, `emqxConfig`. */
     readonly settings: Readonly<Record<string, string>>;
     readonly dashboardUsername: string;
@@ -131,6 +134,21 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         [version.dashboardUsernamePath]: checked.dashboardUsername,
         ...checked.emqxConfig,
     };
+    const extraProblems = extrasProblems(checked.containers, {
+        envNames: new Set([
+            ...Object.values(POD_ENV_NAMES),
+            ...[...Object.keys(settings), "node.cookie", version.dashboardPasswordPath, ...(version.licenseKeyPath ? [version.licenseKeyPath] : [])].map(settingEnvName),
+        ]),
+        volumes: { data: DATA_DIR, log: LOG_DIR, ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}) },
+        containerName: EMQX_CONTAINER,
+        managedSetting: (path) => {
+            const managed = managedSetting(path, version);
+            return managed && `the component manages: ${managed.why}; ${managed.fix}`;
+        },
+    });
+    if (extraProblems.length > 0) {
+        throw new EmqxArgsError(componentName, extraProblems);
+    }
 
     const owned = ownedPodMetadata(checked.base, checked.volumeGeneration, version);
     const { selectorLabels } = owned;
@@ -158,6 +176,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         serviceType: checked.serviceType,
         listeners,
         settings,
+        extras: planExtras(checked.containers),
         dashboardUsername: checked.dashboardUsername,
         hasLicenseKey: checked.hasLicenseKey,
         externalHost: args.externalHost ?? DEFAULTS.externalHost,

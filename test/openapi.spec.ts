@@ -72,6 +72,13 @@ const CASES: [string, EmqxClusterArgs][] = [
                 minReadySeconds: 5,
                 probes: { liveness: { periodSeconds: 20 } },
             },
+            containers: {
+                env: [{ name: "TZ", value: "UTC" }, { name: "EMQX_AUTHENTICATION__1__PASSWORD", valueFrom: { secretKeyRef: { name: "auth", key: "password" } } }],
+                volumes: [{ name: "certs", secret: { secretName: "emqx-tls", defaultMode: 0o440 } }],
+                volumeMounts: [{ name: "certs", mountPath: "/opt/emqx/etc/certs/custom", readOnly: true }],
+                initContainers: [{ name: "sysctl", image: "busybox:1.36", command: ["sysctl", "-w", "net.core.somaxconn=32768"], securityContext: { privileged: true } }],
+                sidecars: [{ name: "log-shipper", image: "fluent/fluent-bit:3.1", volumeMounts: [{ name: "log", mountPath: "/var/log/emqx", readOnly: true }] }],
+            },
         },
     ],
 ];

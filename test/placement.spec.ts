@@ -1,37 +1,15 @@
 /** `placement` and `pod`: where the pods run, what they carry, how they roll, and what is refused. */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { EmqxCluster, EmqxClusterArgs } from "../components";
-import { MockEngine, RunFailure, TYPES, kubernetesObjects } from "./harness";
-import { containerOf, deploy, statefulSetOf } from "./deploy";
+import { EmqxClusterArgs } from "../components";
+import { TYPES } from "./harness";
+import { containerOf, deploy, problemsOf, statefulSetOf } from "./deploy";
 
 const GENERATION_PODS = {
     "app.kubernetes.io/name": "emqx",
     "app.kubernetes.io/instance": "emqx",
     "emqx.pulumi.io/volume-generation": "0",
 };
-
-/** The problems EmqxCluster reports for `args` (plain or Outputs), after checking that no object was registered. */
-async function problemsOf(args: EmqxClusterArgs): Promise<string[]> {
-    let message = "";
-    let resources;
-    try {
-        const run = await new MockEngine().run(() => {
-            try {
-                new EmqxCluster("emqx", args);
-            } catch (err) {
-                message = (err as Error).message;
-            }
-        });
-        resources = run.resources;
-    } catch (err) {
-        assert.ok(err instanceof RunFailure, `not a run failure: ${err}`);
-        message = err.message;
-        resources = err.resources;
-    }
-    assert.deepStrictEqual(kubernetesObjects(resources).map((r) => r.type), [], "objects were registered before the error");
-    return message.split("\n").filter((line) => line.startsWith("  - ")).map((line) => line.slice(4));
-}
 
 describe("placement: where the pods run", () => {
     it("spreads the pods softly across zones and hosts by default, keeping the soft host anti-affinity", async () => {

@@ -143,9 +143,11 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "ClientAuthConfig",
                 "ClientConfig",
                 "ClientTlsConfig",
+                "ContainersArgs",
                 "DashboardArgs",
                 "DisruptionBudgetArgs",
                 "EtcdArgs",
+                "ExtraContainerArgs",
                 "MqttEndpoint",
                 "MqttListenerConfig",
                 "MqttListeners",
@@ -157,7 +159,7 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "ResourcesArgs",
             ],
         );
-        for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint"]) {
+        for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint", "EnvVar", "SecretKeySelector", "Volume", "VolumeMount"]) {
             assert.ok(names.includes(used), `${used} is not in the schema`);
         }
         // The SDK's schema generation keeps the descriptions of fields and enum values, not of the types themselves.

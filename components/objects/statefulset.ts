@@ -5,6 +5,7 @@ import { ClusterPlan, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan"
 import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 import { podPlacement, podTemplateMetadata, probeTiming } from "./placement";
+import { podExtras, withExtras } from "./extras";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -116,8 +117,7 @@ export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps
                         fsGroupChangePolicy: "OnRootMismatch",
                     },
                     ...podPlacement(plan),
-                    containers: [buildContainer(plan, inputs)],
-                    volumes: buildVolumes(plan),
+                    ...podExtras(plan, withExtras(plan, buildContainer(plan, inputs)), buildVolumes(plan)),
                 },
             },
             volumeClaimTemplates: persistence.enabled
