@@ -11,6 +11,7 @@ export {
     VolumeRetention,
 } from "./args";
 export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesArgs } from "./placement";
+export { ContainersArgs, ExtraContainerArgs } from "./extras";
 export {
     ClientAuthConfig,
     ClientConfig,
