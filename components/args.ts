@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ContainersArgs } from "./extras";
+import { PlacementArgs, PodArgs } from "./placement";
 
 /** How EMQX nodes find each other. Every mode sets all the keys it needs; none relies on EMQX's defaults. */
 export const DiscoveryMode = {
@@ -212,6 +214,25 @@ export interface EmqxClusterArgs {
     ipFamily?: IpFamily;
     /** Image repository. Default `emqx/emqx`; e.g. a mirror, or `emqx/emqx-enterprise`. */
     image?: pulumi.Input<string>;
+    /**
+     * Where the pods run: `{ nodeSelector?, tolerations?, affinity?, topologySpreadConstraints?, priorityClassName?,
+     * disruptionBudget? }`, the pod spec fields of those names. Default: a soft spread across zones and hosts, a soft
+     * host anti-affinity, a PodDisruptionBudget of `maxUnavailable: 1`. Checked against the Kubernetes schema.
+     */
+    placement?: pulumi.Input<PlacementArgs>;
+    /**
+     * What the pods carry and how they roll: `{ labels?, annotations?, serviceAccountAnnotations?, imagePullSecrets?,
+     * imagePullPolicy?, terminationGracePeriodSeconds?, minReadySeconds?, probes? }`. Labels and annotations the
+     * component sets are refused. A change rolls the pods (except `serviceAccountAnnotations`).
+     */
+    pod?: pulumi.Input<PodArgs>;
+    /**
+     * What runs next to EMQX: `{ env?, volumeMounts?, volumes?, initContainers?, sidecars? }`. `env` and
+     * `volumeMounts` are added to the EMQX container (values or `secretKeyRef`s; mounts of `volumes`), `volumes` to
+     * the pod, `initContainers` run before EMQX, `sidecars` next to it. Refused: variables the component sets and
+     * EMQX settings it owns, the data and log volumes and paths, the container name `emqx`. A change rolls the pods.
+     */
+    containers?: pulumi.Input<ContainersArgs>;
     /** CPU and memory requests and limits of each EMQX container. */
     resources?: pulumi.Input<ResourcesArgs>;
     /** Dashboard admin account, and how the dashboard is exposed (`dashboard.service`, private by default). */

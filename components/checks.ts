@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClientServiceArgs, DEFAULTS, DashboardServiceArgs, DiscoveryMode, ExternalTrafficPolicy, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
-import { MAX_STATEFULSET_NAME_LENGTH, statefulSetName } from "./names";
+import { MAX_STATEFULSET_NAME_LENGTH, ownedPodMetadata, statefulSetName } from "./names";
+import { PlacementArgs, PodArgs, placementProblems } from "./placement";
+import { ContainersArgs } from "./extras";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
@@ -14,6 +16,7 @@ import {
     isDns1035Label,
     isDns1123Label,
     isDns1123Subdomain,
+    isPlainObject,
     storageBytes,
     storageClassProblem,
     storageSizeProblem,
@@ -62,6 +65,11 @@ export interface CheckedArgs {
     readonly hasLicenseKey: boolean;
     readonly acknowledgedChanges: readonly string[];
     readonly changeGuard: boolean;
+    /** Additions to the pods as given (checked once the component's own env is planned). */
+    readonly containers?: Unwrapped<ContainersArgs>;
+    /** Scheduling and pod options as given (checked; the plan applies the defaults). */
+    readonly placement?: Unwrapped<PlacementArgs>;
+    readonly pod?: Unwrapped<PodArgs>;
     /** More than one node: a PodDisruptionBudget keeps a drain from stopping two at once. */
     readonly createPodDisruptionBudget: boolean;
     readonly warnings: readonly string[];
@@ -327,11 +335,13 @@ const MANAGED_SETTINGS: readonly {
     { pattern: /^license\./, majors: [4, 5], why: "the component passes the licence from a Secret", fix: "use licenseKey" },
 ];
 
+/** Why an EMQX setting is the component's and which arg to use instead, or undefined when it is not. */
+export function managedSetting(path: string, version: VersionProfile | undefined): { why: string; fix: string } | undefined {
+    return MANAGED_SETTINGS.find((m) => m.pattern.test(path) && (!version || m.majors.includes(version.family.major)));
+}
+
 const CONFIG_PATH = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 
 function checkName(componentName: string, args: EmqxClusterArgs, problems: Problems): string {
@@ -631,7 +641,7 @@ function checkEmqxConfig(args: EmqxClusterArgs, problems: Problems, context: Val
             problems.add(`emqxConfig["${path}"]`, `is not an EMQX configuration path such as "mqtt.max_packet_size"`);
             continue;
         }
-        const managed = MANAGED_SETTINGS.find((m) => m.pattern.test(path) && (!version || m.majors.includes(version.family.major)));
+        const managed = managedSetting(path, version);
         if (managed) {
             problems.add(`emqxConfig["${path}"]`, `is managed by the component: ${managed.why}; ${managed.fix}`);
             continue;
@@ -672,6 +682,23 @@ function checkAcknowledged(args: EmqxClusterArgs, problems: Problems, warnings: 
     return acknowledged;
 }
 
+/** `placement` and `pod`, when their values are known. */
+function checkScheduling(
+    args: EmqxClusterArgs,
+    base: string,
+    replicas: number,
+    version: VersionProfile | undefined,
+    problems: Problems,
+): { placement?: Unwrapped<PlacementArgs>; pod?: Unwrapped<PodArgs> } {
+    const placement = known(args.placement) as Unwrapped<PlacementArgs> | undefined;
+    const pod = known(args.pod) as Unwrapped<PodArgs> | undefined;
+    if (version && Number.isInteger(replicas)) {
+        const owned = ownedPodMetadata(base, args.volumeGeneration ?? DEFAULTS.volumeGeneration, version);
+        problems.list.push(...placementProblems(placement, pod, { replicas, owned }));
+    }
+    return { placement, pod };
+}
+
 function collect(componentName: string, args: EmqxClusterArgs) {
     const problems = new Problems();
     const warnings: string[] = [];
@@ -693,6 +720,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const dashboard = checkDashboard(args, service.nodePorts, problems, context);
     const emqxConfig = checkEmqxConfig(args, problems, context);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
+    const scheduling = checkScheduling(args, base, replicas, version, problems);
     if (problems.list.length > 0 || !version || !discovery) {
         throw new EmqxArgsError(componentName, problems.list);
     }
@@ -712,6 +740,8 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         hasLicenseKey,
         acknowledgedChanges,
         changeGuard: args.changeGuard ?? true,
+        ...scheduling,
+        containers: known(args.containers) as Unwrapped<ContainersArgs> | undefined,
         createPodDisruptionBudget: replicas > 1,
         warnings,
     };

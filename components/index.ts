@@ -13,6 +13,8 @@ export {
     ServiceType,
     VolumeRetention,
 } from "./args";
+export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesArgs } from "./placement";
+export { ContainersArgs, ExtraContainerArgs } from "./extras";
 export {
     ClientAuthConfig,
     ClientConfig,

@@ -1,3 +1,6 @@
+import type { OwnedPodMetadata } from "./placement";
+import type { VersionProfile } from "./versions";
+
 /**
  * Every name the cluster's objects and nodes use, derived from one base name. Objects agree on names because
  * they all read them from here.
@@ -34,6 +37,12 @@ export const NODE_BASE_NAME = "emqx";
 
 /** Where EMQX keeps its data in the image (4.x and 5.x), and where the data volume is mounted. */
 export const DATA_DIR = "/opt/emqx/data";
+/** Where EMQX writes its log files (an emptyDir). */
+export const LOG_DIR = "/opt/emqx/log";
+/** The EMQX container's name in every pod. */
+export const EMQX_CONTAINER = "emqx";
+/** Variables the pods set besides EMQX's settings: the pod name, and the host part of the node name built from it. */
+export const POD_ENV_NAMES = { podName: "POD_NAME", host: "EMQX_HOST" } as const;
 
 /** What distinguishes the objects of a volume generation: nothing for generation 0, `-g<N>` after it. */
 export function generationSuffix(volumeGeneration: number): string {
@@ -76,3 +85,36 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
  * `controller-revision-hash: <statefulset>-<10 chars>`, and labels are at most 63 characters.
  */
 export const MAX_STATEFULSET_NAME_LENGTH = 63 - "-".length - 10;
+
+/** The pod label that carries the volume generation: the Services and the PDB select the current one only. */
+export const VOLUME_GENERATION_LABEL = "emqx.pulumi.io/volume-generation";
+
+/** The labels and annotations the component owns on its pods; user-given pod metadata may not override them. */
+export function ownedPodMetadata(
+    base: string,
+    volumeGeneration: number,
+    version: Pick<VersionProfile, "version" | "prometheusPort" | "prometheusPath">,
+): OwnedPodMetadata {
+    const selectorLabels = {
+        "app.kubernetes.io/name": "emqx",
+        "app.kubernetes.io/instance": base,
+        // The Services follow the pods of the current volume generation only: a new generation takes over the
+        // traffic and discovery as soon as it exists, and never clusters with the old pods.
+        [VOLUME_GENERATION_LABEL]: String(volumeGeneration),
+    };
+    return {
+        selectorLabels,
+        labels: {
+            ...selectorLabels,
+            "app.kubernetes.io/version": version.version.replace(/[^A-Za-z0-9_.-]/g, "_"),
+            "app.kubernetes.io/managed-by": "pulumi",
+            "app.kubernetes.io/component": "broker",
+        },
+        // For annotation-based Prometheus scrapers.
+        annotations: {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": String(version.prometheusPort),
+            "prometheus.io/path": version.prometheusPath,
+        },
+    };
+}

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClientServiceArgs, DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
 import { ChangeGuardState } from "./changes";
-import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred } from "./checks";
+import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred, managedSetting } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
-import { ClusterNames, clusterNames } from "./names";
+import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
+import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
+import { PlacementPlan, planPlacement } from "./placement";
 import { DASHBOARD_PORT, LISTENER_PORTS } from "./ports";
 import { VersionProfile } from "./versions";
 
@@ -21,7 +23,7 @@ export interface Listener {
 }
 
 
-export const VOLUME_GENERATION_LABEL = "emqx.pulumi.io/volume-generation";
+export { VOLUME_GENERATION_LABEL } from "./names";
 
 /** Where the etcd TLS Secret is mounted. */
 export const ETCD_TLS_DIR = "/opt/emqx/etc/etcd-tls";
@@ -52,6 +54,8 @@ export interface ClusterPlan {
     readonly selectorLabels: Readonly<Record<string, string>>;
     /** Labels on every object. */
     readonly labels: Readonly<Record<string, string>>;
+    /** Scheduling, pod metadata, pull settings, rollout and probe timings, the disruption budget. */
+    readonly placement: PlacementPlan;
     readonly persistence: {
         readonly enabled: boolean;
         /** Undefined: the cluster's default class; "": no class (no dynamic provisioning). */
@@ -68,6 +72,8 @@ export interface ClusterPlan {
     /** The dashboard Service's type; its pinned NodePort is the `dashboard` listener's. */
     readonly dashboardServiceType: ServiceType;
     readonly listeners: readonly Listener[];
+    /** Extra env, mounts, volumes, init containers and sidecars (`containers`). */
+    readonly extras: ExtrasPlan;
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, `emqxConfig`. */
     readonly settings: Readonly<Record<string, string>>;
     readonly dashboardUsername: string;
@@ -129,13 +135,32 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         listeners.push({ name: "api", port: version.managementPort, tls: false, service: "dashboard" });
     }
 
-    const selectorLabels = {
-        "app.kubernetes.io/name": "emqx",
-        "app.kubernetes.io/instance": checked.base,
-        // The Services follow the pods of the current volume generation only: a new generation takes over the
-        // traffic and discovery as soon as it exists, and never clusters with the old pods.
-        [VOLUME_GENERATION_LABEL]: String(checked.volumeGeneration),
+    const settings = {
+        // The same name on every pod; EMQX_HOST (set per pod) completes the node name.
+        name: names.nodeBaseName,
+        ...discoveryKeys,
+        ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
+        [version.dashboardUsernamePath]: checked.dashboardUsername,
+        ...checked.emqxConfig,
     };
+    const extraProblems = extrasProblems(checked.containers, {
+        envNames: new Set([
+            ...Object.values(POD_ENV_NAMES),
+            ...[...Object.keys(settings), "node.cookie", version.dashboardPasswordPath, ...(version.licenseKeyPath ? [version.licenseKeyPath] : [])].map(settingEnvName),
+        ]),
+        volumes: { data: DATA_DIR, log: LOG_DIR, ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}) },
+        containerName: EMQX_CONTAINER,
+        managedSetting: (path) => {
+            const managed = managedSetting(path, version);
+            return managed && `the component manages: ${managed.why}; ${managed.fix}`;
+        },
+    });
+    if (extraProblems.length > 0) {
+        throw new EmqxArgsError(componentName, extraProblems);
+    }
+
+    const owned = ownedPodMetadata(checked.base, checked.volumeGeneration, version);
+    const { selectorLabels } = owned;
 
     return {
         names,
@@ -147,12 +172,8 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         discovery,
         image: `${checked.image}:${version.imageTag}`,
         selectorLabels,
-        labels: {
-            ...selectorLabels,
-            "app.kubernetes.io/version": version.version.replace(/[^A-Za-z0-9_.-]/g, "_"),
-            "app.kubernetes.io/managed-by": "pulumi",
-            "app.kubernetes.io/component": "broker",
-        },
+        labels: owned.labels,
+        placement: planPlacement(checked.placement, checked.pod, owned),
         persistence: {
             enabled: checked.persistence,
             storageClass: checked.storageClass,
@@ -165,14 +186,8 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         clientService: checked.clientService,
         dashboardServiceType: checked.dashboardService.type,
         listeners,
-        settings: {
-            // The same name on every pod; EMQX_HOST (set per pod) completes the node name.
-            name: names.nodeBaseName,
-            ...discoveryKeys,
-            ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
-            [version.dashboardUsernamePath]: checked.dashboardUsername,
-            ...checked.emqxConfig,
-        },
+        settings,
+        extras: planExtras(checked.containers),
         dashboardUsername: checked.dashboardUsername,
         hasLicenseKey: checked.hasLicenseKey,
         externalHost: args.externalHost ?? DEFAULTS.externalHost,

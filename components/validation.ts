@@ -1,6 +1,7 @@
 import * as net from "net";
 /** Kubernetes naming and quantity rules, as the API server applies them, and validators of single values. */
 import { isIP } from "net";
+import { Pod } from "kubernetes-models/v1/Pod";
 import type { EntrypointMangling } from "./versions";
 
 // RFC 1123 label: namespaces, most object names.
@@ -19,6 +20,61 @@ export function isDns1035Label(value: string): boolean {
 /** RFC 1123 subdomain: StorageClass and Secret names, DNS domains. */
 export function isDns1123Subdomain(value: string): boolean {
     return value.length <= 253 && value.split(".").every((label) => DNS1123_LABEL.test(label));
+}
+
+// A label value, or the name part of a label or annotation key.
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** A label or annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+export function labelKeyProblem(key: string): string | undefined {
+    const slash = key.lastIndexOf("/");
+    const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+    const valid = (prefix === undefined || isDns1123Subdomain(prefix)) && name.length <= 63 && QUALIFIED_NAME.test(name);
+    return valid
+        ? undefined
+        : `is not a Kubernetes key: an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', ` +
+              `starting and ending with a letter or digit`;
+}
+
+/** A label value: empty, or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit. */
+export function labelValueProblem(value: string): string | undefined {
+    return value === "" || (value.length <= 63 && QUALIFIED_NAME.test(value))
+        ? undefined
+        : `"${value}" is not a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+}
+
+/**
+ * Parts of a pod checked against the Kubernetes OpenAPI schema (types, enums, required fields), as the API server
+ * would check them: one `field: message` per problem, the field named by `argPath` from the JSON pointer
+ * (`/spec/tolerations/0/effect`). Fields left undefined are not checked; `spec.containers` defaults to one
+ * container named `emqx`.
+ */
+export function podSchemaProblems(
+    pod: { metadata?: Record<string, unknown>; spec: Record<string, unknown> },
+    argPath: (instancePath: string) => string,
+): string[] {
+    const candidate = new Pod({
+        metadata: { name: "candidate", ...pod.metadata },
+        spec: { containers: [{ name: "emqx" }], ...pod.spec } as never,
+    });
+    try {
+        candidate.validate();
+        return [];
+    } catch (error) {
+        const errors = (error as { errors?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }).errors;
+        if (!errors) {
+            throw error;
+        }
+        return errors.map((e) => {
+            const allowed = Array.isArray(e.params?.allowedValues) ? `: ${(e.params.allowedValues as string[]).join(", ")}` : "";
+            return `${argPath(e.instancePath)}: ${e.message}${allowed}`;
+        });
+    }
+}
+
+/** An object of fields (not an array, not null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;

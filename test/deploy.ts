@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EmqxCluster, EmqxClusterArgs } from "../components";
 import * as assert from "assert";
-import { MockEngine, RegisteredResource, RunResult, TYPES, kubernetesObjects, single, valueOf } from "./harness";
+import { MockEngine, RegisteredResource, RunFailure, RunResult, TYPES, kubernetesObjects, single, valueOf } from "./harness";
 
 export interface Deployment {
     readonly cluster: EmqxCluster;
@@ -57,3 +57,26 @@ export async function assertRefusedBeforeCreating(args: EmqxClusterArgs, field: 
     assert.match(error.message, fix);
     assert.deepStrictEqual(kubernetesObjects(run.resources), [], "objects were registered");
 }
+
+/** The problems EmqxCluster reports for `args` (plain or Outputs), after checking that no object was registered. */
+export async function problemsOf(args: EmqxClusterArgs): Promise<string[]> {
+    let message = "";
+    let resources;
+    try {
+        const run = await new MockEngine().run(() => {
+            try {
+                new EmqxCluster("emqx", args);
+            } catch (err) {
+                message = (err as Error).message;
+            }
+        });
+        resources = run.resources;
+    } catch (err) {
+        assert.ok(err instanceof RunFailure, `not a run failure: ${err}`);
+        message = err.message;
+        resources = err.resources;
+    }
+    assert.deepStrictEqual(kubernetesObjects(resources).map((r) => r.type), [], "objects were registered before the error");
+    return message.split("\n").filter((line) => line.startsWith("  - ")).map((line) => line.slice(4));
+}
+

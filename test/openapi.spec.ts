@@ -63,6 +63,37 @@ const CASES: [string, EmqxClusterArgs][] = [
     ["etcd with TLS, ClusterIP", { discovery: "etcd", serviceType: "ClusterIP", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],
     ["single node without persistence", { discovery: "manual", replicas: 1, persistence: false }],
     ["licensed 5.10 cluster", { version: "5.10.1", licenseKey: "key" }],
+    [
+        "placement and pod options",
+        {
+            replicas: 5,
+            placement: {
+                nodeSelector: { pool: "mqtt" },
+                tolerations: [{ key: "dedicated", operator: "Equal", value: "mqtt", effect: "NoSchedule" }],
+                affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "Exists" }] }] } } },
+                topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule" }],
+                priorityClassName: "high",
+                disruptionBudget: { minAvailable: 3 },
+            },
+            pod: {
+                labels: { team: "iot" },
+                annotations: { "example.com/inject": "true" },
+                serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": "emqx@project.iam.gserviceaccount.com" },
+                imagePullSecrets: ["regcred"],
+                imagePullPolicy: "Always",
+                terminationGracePeriodSeconds: 90,
+                minReadySeconds: 5,
+                probes: { liveness: { periodSeconds: 20 } },
+            },
+            containers: {
+                env: [{ name: "TZ", value: "UTC" }, { name: "EMQX_AUTHENTICATION__1__PASSWORD", valueFrom: { secretKeyRef: { name: "auth", key: "password" } } }],
+                volumes: [{ name: "certs", secret: { secretName: "emqx-tls", defaultMode: 0o440 } }],
+                volumeMounts: [{ name: "certs", mountPath: "/opt/emqx/etc/certs/custom", readOnly: true }],
+                initContainers: [{ name: "sysctl", image: "busybox:1.36", command: ["sysctl", "-w", "net.core.somaxconn=32768"], securityContext: { privileged: true } }],
+                sidecars: [{ name: "log-shipper", image: "fluent/fluent-bit:3.1", volumeMounts: [{ name: "log", mountPath: "/var/log/emqx", readOnly: true }] }],
+            },
+        },
+    ],
 ];
 
 describe("every object passes the Kubernetes OpenAPI schema", () => {

@@ -4,7 +4,10 @@ import { namedMetadata } from "./metadata";
 
 export function buildServiceAccount(plan: ClusterPlan): k8s.core.v1.ServiceAccountArgs {
     return {
-        metadata: namedMetadata(plan, plan.names.serviceAccount),
+        metadata: {
+            ...namedMetadata(plan, plan.names.serviceAccount),
+            ...(plan.placement.serviceAccountAnnotations ? { annotations: plan.placement.serviceAccountAnnotations } : {}),
+        },
         // Only k8s discovery talks to the API server; every other mode runs without a token.
         automountServiceAccountToken: plan.discovery.needsApiToken,
     };

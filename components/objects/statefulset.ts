@@ -1,15 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_DIR } from "../names";
+import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES } from "../names";
 import { ClusterPlan, ETCD_TLS_DIR, SECRET_KEYS, settingEnvName } from "../plan";
 import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 import { containerSecurityContext, podSecurityContext } from "./security";
+import { podPlacement, podTemplateMetadata, probeTiming } from "./placement";
+import { podExtras, withExtras } from "./extras";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Probe = k8s.types.input.core.v1.Probe;
 type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 /** Names of the objects the pods read their configuration from; auto-named, so they change with their data. */
 export interface PodInputs {
@@ -25,9 +28,9 @@ function secretEnv(name: string, secretName: pulumi.Input<string>, key: string):
 export function buildPodEnv(plan: ClusterPlan, inputs: PodInputs): EnvVar[] {
     const env: EnvVar[] = [
         // Declared before EMQX_HOST, which refers to it.
-        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: POD_ENV_NAMES.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
         // Node name = EMQX_NAME@EMQX_HOST: the pod's stable DNS name under the headless Service.
-        { name: "EMQX_HOST", value: `$(POD_NAME).${plan.names.headlessServiceFqdn}` },
+        { name: POD_ENV_NAMES.host, value: `$(${POD_ENV_NAMES.podName}).${plan.names.headlessServiceFqdn}` },
         // The cookie comes from the Secret that keeps it for the life of the cluster; it never rolls the pods.
         secretEnv(settingEnvName("node.cookie"), plan.names.credentialsSecret, SECRET_KEYS.cookie),
         secretEnv(settingEnvName(plan.version.dashboardPasswordPath), inputs.secretName, SECRET_KEYS.dashboardPassword),
@@ -39,32 +42,32 @@ export function buildPodEnv(plan: ClusterPlan, inputs: PodInputs): EnvVar[] {
 }
 
 function healthProbe(plan: ClusterPlan, timing: Omit<Probe, "httpGet">): Probe {
-    return { httpGet: { path: plan.version.healthPath, port: plan.version.healthPort }, timeoutSeconds: 5, ...timing };
+    return { httpGet: { path: plan.version.healthPath, port: plan.version.healthPort }, ...timing };
 }
 
-function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container {
+function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container & { env: EnvVar[]; volumeMounts: VolumeMount[] } {
     const ports = [
         ...plan.listeners.map((l) => ({ name: l.name, containerPort: l.port, protocol: "TCP" })),
         { name: "ekka", containerPort: CLUSTER_PORTS.ekka, protocol: "TCP" },
         { name: "genrpc", containerPort: CLUSTER_PORTS.genrpc, protocol: "TCP" },
     ];
     return {
-        name: "emqx",
+        name: EMQX_CONTAINER,
         image: plan.image,
-        imagePullPolicy: "IfNotPresent",
+        imagePullPolicy: plan.placement.imagePullPolicy,
         ports,
         env: buildPodEnv(plan, inputs),
         envFrom: [{ configMapRef: { name: inputs.configMapName } }],
         resources: plan.resources,
         // Boot may take a while on first start (schema migration, joining); liveness waits for it.
-        startupProbe: healthProbe(plan, { periodSeconds: 5, failureThreshold: 60 }),
+        startupProbe: healthProbe(plan, probeTiming(plan, "startup")),
         // Ready means the node serves; it does not prove it joined the cluster (emqx#14439).
-        readinessProbe: healthProbe(plan, { periodSeconds: 5, failureThreshold: 3 }),
-        livenessProbe: healthProbe(plan, { periodSeconds: 15, failureThreshold: 4 }),
+        readinessProbe: healthProbe(plan, probeTiming(plan, "readiness")),
+        livenessProbe: healthProbe(plan, probeTiming(plan, "liveness")),
         securityContext: containerSecurityContext(),
         volumeMounts: [
             { name: plan.persistence.claimTemplateName, mountPath: DATA_DIR },
-            { name: "log", mountPath: "/opt/emqx/log" },
+            { name: "log", mountPath: LOG_DIR },
             ...(plan.etcdTlsSecretName ? [{ name: "etcd-tls", mountPath: ETCD_TLS_DIR, readOnly: true }] : []),
         ],
     };
@@ -86,6 +89,7 @@ export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps
         metadata: namedMetadata(plan, plan.names.statefulSet),
         spec: {
             replicas: plan.replicas,
+            ...(plan.placement.minReadySeconds !== undefined ? { minReadySeconds: plan.placement.minReadySeconds } : {}),
             serviceName: plan.names.headlessService,
             // OrderedReady can deadlock a restart when pod 0 waits for peers that are not started (emqx#3993).
             podManagementPolicy: "Parallel",
@@ -96,34 +100,13 @@ export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps
                 whenScaled: persistence.retentionOnScaleDown,
             },
             template: {
-                metadata: {
-                    labels: { ...plan.labels },
-                    annotations: {
-                        "prometheus.io/scrape": "true",
-                        "prometheus.io/port": String(plan.version.prometheusPort),
-                        "prometheus.io/path": plan.version.prometheusPath,
-                    },
-                },
+                metadata: podTemplateMetadata(plan),
                 spec: {
                     serviceAccountName: plan.names.serviceAccount,
                     automountServiceAccountToken: plan.discovery.needsApiToken,
-                    terminationGracePeriodSeconds: 60,
                     securityContext: podSecurityContext(),
-                    affinity: {
-                        podAntiAffinity: {
-                            preferredDuringSchedulingIgnoredDuringExecution: [
-                                {
-                                    weight: 100,
-                                    podAffinityTerm: {
-                                        topologyKey: "kubernetes.io/hostname",
-                                        labelSelector: { matchLabels: { ...plan.selectorLabels } },
-                                    },
-                                },
-                            ],
-                        },
-                    },
-                    containers: [buildContainer(plan, inputs)],
-                    volumes: buildVolumes(plan),
+                    ...podPlacement(plan),
+                    ...podExtras(plan, withExtras(plan, buildContainer(plan, inputs)), buildVolumes(plan)),
                 },
             },
             volumeClaimTemplates: persistence.enabled
