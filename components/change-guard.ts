@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ChangeGuardState, GuardRecord, reviewChange } from "./changes";
+import { ChangeGuardState, GuardRecord, reviewChange, sameRecord } from "./changes";
 
 /** Type token suffix of the guard: `pulumi-nodejs:dynamic/emqx:ChangeGuard`. */
 export const CHANGE_GUARD_TYPE = "ChangeGuard";
@@ -8,6 +8,7 @@ export const CHANGE_GUARD_TYPE = "ChangeGuard";
 // import compiles to) would be serialized as a require() of the installed package's file, which breaks once the
 // package moves or goes; a function held in a local constant is serialized by value, with what it calls.
 const review = reviewChange;
+const same = sameRecord;
 
 interface GuardInputs extends GuardRecord {
     readonly acknowledged: readonly string[];
@@ -30,7 +31,7 @@ export const changeGuardProvider: pulumi.dynamic.ResourceProvider = {
         return { id: `${inputs.state.namespace}/${inputs.state.clusterName}`, outs: inputs };
     },
     async diff(_id: string, olds: GuardInputs, news: GuardInputs) {
-        return { changes: JSON.stringify([olds.state, olds.previous]) !== JSON.stringify([news.state, news.previous]) };
+        return { changes: !same([olds.state, olds.previous], [news.state, news.previous]) };
     },
     async update(_id: string, _olds: GuardInputs, news: GuardInputs) {
         return { outs: news };

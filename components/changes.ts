@@ -202,8 +202,22 @@ export interface GuardRequest {
     readonly acknowledged: readonly string[];
 }
 
+/** JSON with every object's keys sorted: the stored state comes back from the engine in another key order. */
+function canonical(value: unknown): string {
+    return JSON.stringify(value, (_key, v: unknown) =>
+        v !== null && typeof v === "object" && !Array.isArray(v)
+            ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+            : v,
+    );
+}
+
+/** Whether two records hold the same values, whatever the order of their keys. */
+export function sameRecord(a: unknown, b: unknown): boolean {
+    return canonical(a) === canonical(b);
+}
+
 function sameState(a: ChangeGuardState | undefined, b: ChangeGuardState | undefined): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
+    return sameRecord(a, b);
 }
 
 /**

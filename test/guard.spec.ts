@@ -32,7 +32,27 @@ class GuardedStack {
     }
 }
 
+/** `value` with every object's keys in reverse order, as a record may come back from the engine in another order. */
+function reordered(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(reordered);
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value as Record<string, unknown>).reverse().map(([k, v]) => [k, reordered(v)]));
+    }
+    return value;
+}
+
 describe("the change guard", () => {
+    it("sees no change in an update that changes nothing, whatever the key order of the stored record", async () => {
+        const engine = new MockEngine();
+        const offered = async () => (await deploy({}, { engine })).resources.find((r) => r.type.endsWith(":ChangeGuard"))!.inputs;
+        const created = await changeGuardProvider.check!({}, await offered());
+        const stored = reordered(created.inputs) as Record<string, unknown>;
+        const again = await changeGuardProvider.check!(stored, await offered());
+        assert.deepStrictEqual(again.failures ?? [], []);
+        assert.strictEqual(again.inputs.previous, undefined, "a no-op update recorded a previous state");
+        assert.strictEqual((await changeGuardProvider.diff!("id", stored, again.inputs)).changes, false);
+    });
+
     it("says why and how to go ahead, without printing the recorded state", async () => {
         const stack = new GuardedStack();
         await stack.update({ storageClass: "standard" });
