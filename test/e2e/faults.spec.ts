@@ -73,7 +73,9 @@ describe("faults: a deployed cluster survives them with its data claims", functi
 
     /** The end state every fault must reach: Ready, nothing left to change, the same claims. */
     async function assertRecovered(replicas = 3): Promise<any[]> {
-        const pods = await waitReady(live(), NAMESPACE, INSTANCE, replicas);
+        // Up to 3 minutes: after an API server restart the controllers re-establish their watches before the
+        // rollout goes on, which on a loaded 2-core machine took longer than a minute.
+        const pods = await waitReady(live(), NAMESPACE, INSTANCE, replicas, 180_000);
         assert.deepStrictEqual(dataClaims(live(), NAMESPACE, INSTANCE), claims, "a data claim was lost or re-created");
         for (const pod of pods) {
             const data = pod.spec.volumes.find((v: any) => v.name === "data");
