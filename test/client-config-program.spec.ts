@@ -54,7 +54,9 @@ describe("examples/client-config: client settings for an application, from the E
         assert.ok(emqx.secretOutputNames?.includes("dashboardPassword"));
     });
 
-    it("type-checks", () => {
+    it("type-checks", function () {
+        // A whole tsc run over the example and the SDK's declarations: seconds when idle, minutes on a loaded runner.
+        this.timeout(180_000);
         const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
         execFileSync(process.execPath, [tsc, "--noEmit", "-p", EXAMPLE], { encoding: "utf8", stdio: "pipe" });
     });
