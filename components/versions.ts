@@ -221,9 +221,10 @@ export interface VersionSettings {
     /**
      * How long a stopped node stays a member before the remaining nodes remove it (`cluster.autoclean`, a duration
      * such as `5m`), when `autoclean` is not given. 4.x: `5m`, EMQX's own default (`etc/emqx.conf`), checked every
-     * quarter of it (ekka). 5.1+: `1h`, where EMQX's default is `24h` (`emqx_conf_schema`, checked every few
-     * seconds by mria): long enough for restarts, drains and node reboots, short enough that `emqx ctl cluster
-     * status` is clean within the hour after a scale-down. Undefined where the setting takes no effect (`autocleanLimit`).
+     * quarter of it (ekka). 5.1+: `1h`, where EMQX's default is `24h` (`emqx_conf_schema`; mria checks every
+     * quarter of it, every 2-4 s from mria 0.8.19): long enough for restarts, drains and node reboots, short
+     * enough that `emqx ctl cluster status` is clean within about an hour of a scale-down. Undefined where the
+     * setting takes no effect (`autocleanLimit`).
      */
     readonly autocleanDefault?: string;
     /** Why `cluster.autoclean` does nothing on this release, and what to do instead; undefined where it works. */
