@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, IpFamily, ServiceType, VolumeRetention } from "./components";
+import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, IpFamily, PlacementArgs, PodArgs, ServiceType, VolumeRetention } from "./components";
 
 // Every key read here is declared, with its default, in Pulumi.yaml.
 const config = new pulumi.Config();
@@ -55,6 +55,10 @@ const args: EmqxClusterArgs = {
     clusterDomain: text("clusterDomain"),
     ipFamily: text("ipFamily") as IpFamily | undefined,
     image: text("image"),
+    // Structured values, checked by the component against the Kubernetes schema.
+    placement: config.getObject<PlacementArgs>("placement"),
+    pod: config.getObject<PodArgs>("pod"),
+    autoclean: text("autoclean"),
     resources,
     dashboard: {
         username: text("dashboardUsername"),

@@ -233,6 +233,16 @@ export interface EmqxClusterArgs {
      * EMQX settings it owns, the data and log volumes and paths, the container name `emqx`. A change rolls the pods.
      */
     containers?: pulumi.Input<ContainersArgs>;
+    /**
+     * How long a stopped node stays a cluster member before the remaining nodes remove it (EMQX's
+     * `cluster.autoclean`): a whole number of `s`, `m` or `h`, at least `1m`. After a scale-down, `emqx ctl cluster
+     * status` lists the removed nodes as stopped for this long, then no more. A node that is down longer (a lost
+     * host, a pod that cannot be scheduled) is removed too and joins again through discovery when it returns (on
+     * 5.x possibly only once its data directory is emptied: EMQX's reason for its own 24h).
+     * Default: `5m` on 4.x (EMQX's own), `1h` on 5.1+ (EMQX's own is `24h`). Refused on 5.0.x, which ignore the
+     * setting (emqx#11070). A change rolls the pods. See "Scale-down and membership" in the README.
+     */
+    autoclean?: pulumi.Input<string>;
     /** CPU and memory requests and limits of each EMQX container. */
     resources?: pulumi.Input<ResourcesArgs>;
     /** Dashboard admin account, and how the dashboard is exposed (`dashboard.service`, private by default). */

@@ -3,6 +3,7 @@ import { ClientServiceArgs, DEFAULTS, DashboardServiceArgs, DiscoveryMode, Exter
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
 import { MAX_STATEFULSET_NAME_LENGTH, ownedPodMetadata, statefulSetName } from "./names";
 import { PlacementArgs, PodArgs, placementProblems } from "./placement";
+import { autocleanProblem } from "./membership";
 import { ContainersArgs } from "./extras";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
@@ -62,6 +63,8 @@ export interface CheckedArgs {
     /** The dashboard Service: its type and pinned NodePort. */
     readonly dashboardService: { readonly type: ServiceType; readonly nodePort?: number };
     readonly emqxConfig: Readonly<Record<string, string>>;
+    /** `cluster.autoclean` as given (checked); undefined: the release's default. */
+    readonly autoclean?: string;
     readonly hasLicenseKey: boolean;
     readonly acknowledgedChanges: readonly string[];
     readonly changeGuard: boolean;
@@ -135,6 +138,7 @@ export const VALUE_CHECKS: {
     readonly "dashboard.password": readonly ValueCheck<string>[];
     readonly licenseKey: readonly ValueCheck<string>[];
     readonly "etcd.endpoints": readonly ValueCheck<string>[];
+    readonly autoclean: readonly ValueCheck<string>[];
 } = {
     namespace: [
         (namespace) =>
@@ -175,6 +179,7 @@ export const VALUE_CHECKS: {
             return problem ? `"${endpoint}": ${problem}` : undefined;
         },
     ],
+    autoclean: [(value, { version }) => autocleanProblem(value, version)],
 };
 
 type CheckedField = keyof typeof VALUE_CHECKS;
@@ -333,6 +338,12 @@ const MANAGED_SETTINGS: readonly {
         fix: "use dashboard",
     },
     { pattern: /^license\./, majors: [4, 5], why: "the component passes the licence from a Secret", fix: "use licenseKey" },
+    {
+        pattern: /^cluster\.autoclean$/,
+        majors: [4, 5],
+        why: "the component sets how long a stopped node stays a member, with a default per release",
+        fix: "use autoclean",
+    },
 ];
 
 /** Why an EMQX setting is the component's and which arg to use instead, or undefined when it is not. */
@@ -719,6 +730,8 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const clientService = checkClientService(args, service.serviceType, problems);
     const dashboard = checkDashboard(args, service.nodePorts, problems, context);
     const emqxConfig = checkEmqxConfig(args, problems, context);
+    const autoclean = known(args.autoclean);
+    checkKnown(problems, "autoclean", autoclean, context);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     const scheduling = checkScheduling(args, base, replicas, version, problems);
     if (problems.list.length > 0 || !version || !discovery) {
@@ -737,6 +750,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         clientService,
         ...dashboard,
         emqxConfig,
+        autoclean,
         hasLicenseKey,
         acknowledgedChanges,
         changeGuard: args.changeGuard ?? true,

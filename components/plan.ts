@@ -6,6 +6,7 @@ import { DiscoveryStrategy, discoverySettings } from "./discovery";
 import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
 import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
 import { PlacementPlan, planPlacement } from "./placement";
+import { membershipSettings } from "./membership";
 import { DASHBOARD_PORT, LISTENER_PORTS } from "./ports";
 import { VersionProfile } from "./versions";
 
@@ -74,7 +75,7 @@ export interface ClusterPlan {
     readonly listeners: readonly Listener[];
     /** Extra env, mounts, volumes, init containers and sidecars (`containers`). */
     readonly extras: ExtrasPlan;
-    /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, `emqxConfig`. */
+    /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, autoclean, `emqxConfig`. */
     readonly settings: Readonly<Record<string, string>>;
     readonly dashboardUsername: string;
     /** A licence key was given; its value reaches the pods through the Secret only. */
@@ -141,6 +142,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         ...discoveryKeys,
         ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
         [version.dashboardUsernamePath]: checked.dashboardUsername,
+        ...membershipSettings(checked.autoclean, version),
         ...checked.emqxConfig,
     };
     const extraProblems = extrasProblems(checked.containers, {

@@ -52,6 +52,11 @@ const GATES = {
      * in 5.3.1). Earlier 5.x and every 4.x release listen and connect for cluster RPC on IPv4 only.
      */
     ipv6ClusterRpc: "5.3.1",
+    /**
+     * `cluster.autoclean` takes effect: 5.0.x map it to the `ekka` application, which stopped reading it when its
+     * membership code moved to `mria` (emqx#11070, fixed in 5.1.0).
+     */
+    autocleanTakesEffect: "5.1.0",
 } as const;
 
 /** Running releases a release cannot roll onto: ranks `fromRank` up to (not including) `belowRank`. */
@@ -121,6 +126,11 @@ const IPV6_SETTINGS_5X: Readonly<Record<string, string>> = {
 const IPV6_CLUSTER_RPC_LIMIT =
     "cluster RPC (gen_rpc) listens and connects over IPv4 only before EMQX 5.3.1, which added rpc.listen_address " +
     "and rpc.ipv6_only (emqx#11715, emqx#11734), so nodes on an IPv6-only network never exchange messages";
+
+const AUTOCLEAN_IGNORED_5_0 =
+    `EMQX 5.0.x ignore cluster.autoclean (they hand it to ekka, which no longer reads it; emqx#11070, fixed in ` +
+    `${GATES.autocleanTakesEffect}), so a removed node stays listed as stopped until "emqx ctl cluster force-leave ` +
+    `<node>" is run on a remaining node; use EMQX ${GATES.autocleanTakesEffect} or later to have it removed on its own`;
 
 /** A character class or shape of value an entrypoint changes, and how. */
 export interface MangledValue {
@@ -208,6 +218,17 @@ export interface VersionSettings {
      * cannot run on an IPv6-only network (`ipv6Limit`).
      */
     readonly ipv6Settings?: Readonly<Record<string, string>>;
+    /**
+     * How long a stopped node stays a member before the remaining nodes remove it (`cluster.autoclean`, a duration
+     * such as `5m`), when `autoclean` is not given. 4.x: `5m`, EMQX's own default (`etc/emqx.conf`), checked every
+     * quarter of it (ekka). 5.1+: `1h`, where EMQX's default is `24h` (`emqx_conf_schema`; mria checks every
+     * quarter of it, every 2-4 s from mria 0.8.19): long enough for restarts, drains and node reboots, short
+     * enough that `emqx ctl cluster status` is clean within about an hour of a scale-down. Undefined where the
+     * setting takes no effect (`autocleanLimit`).
+     */
+    readonly autocleanDefault?: string;
+    /** Why `cluster.autoclean` does nothing on this release, and what to do instead; undefined where it works. */
+    readonly autocleanLimit?: string;
 }
 
 /** A parsed, supported EMQX version and everything the component needs to know about it. */
@@ -278,6 +299,7 @@ export function resolveVersion(input: string): VersionProfile | string {
                   dashboardPasswordPath: "dashboard.default_user.password",
                   parsesHocon: false,
                   authenticationConsole: "the auth plugins (Plugins)",
+                  autocleanDefault: "5m",
               }
             : {
                   healthPort: 18083,
@@ -290,6 +312,9 @@ export function resolveVersion(input: string): VersionProfile | string {
                   parsesHocon: true,
                   authenticationConsole: "Access Control > Authentication",
                   ipv6Settings: atLeast(GATES.ipv6ClusterRpc) ? IPV6_SETTINGS_5X : undefined,
+                  ...(atLeast(GATES.autocleanTakesEffect)
+                      ? { autocleanDefault: "1h" }
+                      : { autocleanLimit: AUTOCLEAN_IGNORED_5_0 }),
               };
     return {
         ...settings,

@@ -18,7 +18,8 @@
 #
 # Environment:
 #   E2E_BIN_DIR        toolchain bin dir (default: `scripts/e2e-toolchain.sh --print`)
-#   E2E_NODES          number of fake nodes (default 3)
+#   E2E_NODES          number of fake nodes (default 3); node e2e-node-<i> is labelled
+#                      topology.kubernetes.io/zone=e2e-zone-<i % 3>
 #   E2E_PV_SIZES       sizes in Gi of the pre-created volumes (default "1 1 1 2 2 2 5 5 5 10 10 10")
 #   E2E_START_TIMEOUT  seconds allowed for startup (default 120)
 #   E2E_APISERVER_DOWN_SECONDS  restart-apiserver: seconds the API server stays down (default 0)

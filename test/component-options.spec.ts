@@ -116,10 +116,10 @@ describe("component resource options", () => {
         });
     });
 
-    it("runs transforms on every child, e.g. a toleration added to the StatefulSet's pods", async () => {
+    it("runs transforms on every child, e.g. a pod spec field no arg carries (dnsConfig, as docs/consuming.md shows)", async () => {
         const seen: string[] = [];
-        const toleration = { key: "dedicated", operator: "Equal", value: "mqtt", effect: "NoSchedule" };
-        const addToleration: pulumi.ResourceTransform = (args) => {
+        const dnsConfig = { options: [{ name: "ndots", value: "2" }] };
+        const addDnsConfig: pulumi.ResourceTransform = (args) => {
             seen.push(`${args.type} ${args.name}`);
             if (args.type !== TYPES.statefulSet) {
                 return undefined;
@@ -132,19 +132,19 @@ describe("component resource options", () => {
                         ...args.props.spec,
                         template: {
                             ...args.props.spec.template,
-                            spec: { ...podSpec, tolerations: [...(podSpec.tolerations ?? []), toleration] },
+                            spec: { ...podSpec, dnsConfig },
                         },
                     },
                 },
                 opts: args.opts,
             };
         };
-        const { resources, children } = await run("emqx", {}, () => ({ transforms: [addToleration] }));
+        const { resources, children } = await run("emqx", {}, () => ({ transforms: [addDnsConfig] }));
         // The component's transforms run on the component itself and on everything under it.
         const expected = [`${TYPES.component} emqx`, ...children.map((c) => `${c.type} ${c.name}`)];
         assert.deepStrictEqual(seen.sort(), expected.sort());
         const statefulSet = single(resources, TYPES.statefulSet);
-        assert.deepStrictEqual(statefulSet.inputs.spec.template.spec.tolerations, [toleration]);
+        assert.deepStrictEqual(statefulSet.inputs.spec.template.spec.dnsConfig, dnsConfig);
         // The rest of the pod spec is what the component built.
         assert.strictEqual(statefulSet.inputs.spec.template.spec.containers[0].name, "emqx");
     });

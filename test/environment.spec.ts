@@ -114,9 +114,9 @@ describe("the environment every pod gets, per version family and discovery mode"
     });
 
     it("passes extra EMQX settings as EMQX_* variables through the ConfigMap", async () => {
-        const env = podEnvironment((await deploy({ emqxConfig: { "mqtt.max_packet_size": "2MB", "cluster.autoclean": "24h" } })).resources, 0);
+        const env = podEnvironment((await deploy({ emqxConfig: { "mqtt.max_packet_size": "2MB", "cluster.autoheal": "false" } })).resources, 0);
         assert.strictEqual(env.EMQX_MQTT__MAX_PACKET_SIZE, "2MB");
-        assert.strictEqual(env.EMQX_CLUSTER__AUTOCLEAN, "24h");
+        assert.strictEqual(env.EMQX_CLUSTER__AUTOHEAL, "false");
     });
 
     it("mounts the etcd TLS Secret and points EMQX at its files", async () => {

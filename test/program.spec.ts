@@ -58,6 +58,28 @@ describe("the Pulumi program with each stack", () => {
         assert.strictEqual(outputs.mqttUrl, "mqtt://mqtt.example.com:31883");
     });
 
+    it("prod keeps the pods on the MQTT pool, spread hard across zones, pulled with a Secret, stopped nodes removed after 2h", async () => {
+        const { resources } = await runStack("prod");
+        const pod = single(resources, TYPES.statefulSet).state.spec.template.spec;
+        assert.deepStrictEqual(pod.nodeSelector, { workload: "mqtt" });
+        assert.deepStrictEqual(pod.tolerations, [{ key: "dedicated", operator: "Equal", value: "mqtt", effect: "NoSchedule" }]);
+        const zone = pod.topologySpreadConstraints.find((c: any) => c.topologyKey === "topology.kubernetes.io/zone");
+        assert.strictEqual(zone.whenUnsatisfiable, "DoNotSchedule");
+        assert.strictEqual(zone.labelSelector.matchLabels["app.kubernetes.io/instance"], "emqx");
+        assert.strictEqual(pod.priorityClassName, "mqtt-critical");
+        assert.deepStrictEqual(pod.imagePullSecrets, [{ name: "registry-credentials" }]);
+        assert.strictEqual(pod.terminationGracePeriodSeconds, 120);
+        assert.strictEqual(single(resources, TYPES.configMap).state.data.EMQX_CLUSTER__AUTOCLEAN, "2h");
+    });
+
+    it("leaves placement, pod and autoclean to the component when the stack sets none", async () => {
+        const { resources } = await runStack("dev");
+        const pod = single(resources, TYPES.statefulSet).state.spec.template.spec;
+        assert.ok(!("nodeSelector" in pod) && !("imagePullSecrets" in pod));
+        assert.strictEqual(pod.topologySpreadConstraints[0].whenUnsatisfiable, "ScheduleAnyway");
+        assert.strictEqual(single(resources, TYPES.configMap).state.data.EMQX_CLUSTER__AUTOCLEAN, "1h");
+    });
+
     it("passes a dashboard password set as a secret, never in plain text", async () => {
         const { resources, outputs } = await runStack("dev", { dashboardPassword: "from-config" });
         assert.strictEqual(outputs.dashboardPassword, "from-config");

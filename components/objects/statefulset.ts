@@ -61,7 +61,8 @@ function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container & { env
         resources: plan.resources,
         // Boot may take a while on first start (schema migration, joining); liveness waits for it.
         startupProbe: healthProbe(plan, probeTiming(plan, "startup")),
-        // Ready means the node serves; it does not prove it joined the cluster (emqx#14439).
+        // Ready means the node serves; no release offers a cheap local check that it joined the cluster (emqx#14439,
+        // README "Scale-down and membership").
         readinessProbe: healthProbe(plan, probeTiming(plan, "readiness")),
         livenessProbe: healthProbe(plan, probeTiming(plan, "liveness")),
         securityContext: containerSecurityContext(),

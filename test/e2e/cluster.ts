@@ -54,15 +54,27 @@ export interface E2eCluster {
     down(): void;
 }
 
+/** How the control plane is made. */
+export interface ClusterOptions {
+    /**
+     * Number of fake nodes, default 3. Node `e2e-node-<i>` is in zone `e2e-zone-<i % 3>`
+     * (`topology.kubernetes.io/zone`), so 6 nodes give two per zone.
+     */
+    readonly nodes?: number;
+}
+
 /**
  * Starts the control plane (kine, kube-apiserver, kube-controller-manager, kube-scheduler, KWOK with 3 fake
  * nodes, storage class `e2e-local` with pre-created volumes). Takes about 10-20 s; throws with the components' log
  * tails when startup fails.
  */
-export function startCluster(stateDir: string = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-cluster-"))): E2eCluster {
+export function startCluster(
+    stateDir: string = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-cluster-")),
+    options: ClusterOptions = {},
+): E2eCluster {
     const binDir = toolchainBinDir();
     if (!binDir) throw new Error("the e2e toolchain is not built: run scripts/e2e-toolchain.sh");
-    const env = { ...process.env, E2E_BIN_DIR: binDir };
+    const env = { ...process.env, E2E_BIN_DIR: binDir, ...(options.nodes ? { E2E_NODES: String(options.nodes) } : {}) };
     try {
         execFileSync(CLUSTER_SCRIPT, ["up", stateDir], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     } catch (e: any) {
