@@ -245,14 +245,16 @@ const STRUCTURAL_ARGS = [
 
 /** `monitoring` and `ingress` decide which objects exist: the objects, `monitoring.kind` and each route are plain. */
 function checkPlainExposure(args: EmqxClusterArgs, problems: Problems): void {
+    const deferred = (value: unknown) => pulumi.Output.isInstance(value) || value instanceof Promise;
+    // Inside an Output, only the Output itself is named (its fields would be Outputs too).
     const plainFields: [string, unknown][] = [
         ["monitoring", args.monitoring],
-        ["monitoring.kind", args.monitoring?.kind],
+        ...(deferred(args.monitoring) ? [] : [["monitoring.kind", args.monitoring?.kind] as [string, unknown]]),
         ["ingress", args.ingress],
-        ...INGRESS_ROUTES.map((route): [string, unknown] => [`ingress.${route}`, args.ingress?.[route]]),
+        ...(deferred(args.ingress) ? [] : INGRESS_ROUTES.map((route): [string, unknown] => [`ingress.${route}`, args.ingress?.[route]])),
     ];
     for (const [field, value] of plainFields) {
-        if (pulumi.Output.isInstance(value) || value instanceof Promise) {
+        if (deferred(value)) {
             problems.add(
                 field,
                 `must be a plain value, not an Output: it decides which objects the component creates; pass the ` +

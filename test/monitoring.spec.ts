@@ -239,6 +239,11 @@ describe("monitoring and ingress values that are refused before any object is cr
         assert.ok(problems.some((p) => p.startsWith("ingress.dashboard.host:")), JSON.stringify(problems));
     });
 
+    it("names only the Output itself when monitoring or ingress is one", async () => {
+        const problems = await problemsOf({ monitoring: pulumi.output({ kind: "PodMonitor" }) as never, ingress: pulumi.output({ ws: {} }) as never });
+        assert.deepStrictEqual(problems.map((p) => p.split(":")[0]).sort(), ["ingress", "monitoring"]);
+    });
+
     it("lists every problem of both args at once", async () => {
         const problems = await problemsOf({ ingress: { mqtt: {} } as never, monitoring: { kind: "Nope" as never } });
         assert.deepStrictEqual(problems.map((p) => p.split(":")[0]).sort(), ["ingress.mqtt", "monitoring.kind"]);
