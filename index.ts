@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, IpFamily, PlacementArgs, PodArgs, ServiceType, VolumeRetention } from "./components";
+import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, IngressArgs, IpFamily, MonitorKind, PlacementArgs, PodArgs, ServiceType, VolumeRetention } from "./components";
 
 // Every key read here is declared, with its default, in Pulumi.yaml.
 const config = new pulumi.Config();
@@ -10,17 +10,28 @@ const CLUSTER_DEFAULT_STORAGE_CLASS = "(cluster default)";
 const storageClass = config.get("storageClass");
 const secret = (key: string) => (config.get(key) ? config.requireSecret(key) : undefined);
 
-function settingsFromLines(lines: string[]): Record<string, string> {
-    const settings: Record<string, string> = {};
-    for (const line of lines) {
+/** `key=value` lines (an array in the stack's config) as an object; `example` shows the form in the error. */
+function pairsFromLines(key: string, example: string): Record<string, string> {
+    const pairs: Record<string, string> = {};
+    for (const line of config.getObject<string[]>(key) ?? []) {
         const at = line.indexOf("=");
         if (at <= 0) {
-            throw new Error(`emqxConfig: "${line}" is not "path=value", e.g. "mqtt.max_packet_size=2MB"`);
+            throw new Error(`${key}: "${line}" is not "${example.split("=")[0]}=value", e.g. "${example}"`);
         }
-        settings[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+        pairs[line.slice(0, at).trim()] = line.slice(at + 1).trim();
     }
-    return settings;
+    return pairs;
 }
+
+// A monitor exists when `monitoring` names its kind.
+const monitorKind = text("monitoring") as MonitorKind | undefined;
+const metricsSecret = text("monitoringBasicAuthSecret");
+// An Ingress exists for each listener whose host is set.
+const ingressRoute = (route: "dashboard" | "ws") =>
+    text(`${route}IngressHost`)
+        ? { host: text(`${route}IngressHost`), ingressClassName: text("ingressClassName"), tlsSecretName: text(`${route}IngressTlsSecret`) }
+        : undefined;
+const ingress: IngressArgs = { dashboard: ingressRoute("dashboard"), ws: ingressRoute("ws") };
 
 const etcdEndpoints = config.getObject<string[]>("etcdEndpoints") ?? [];
 // Only the quantities that are set: an empty request would be rejected by the API server.
@@ -66,7 +77,17 @@ const args: EmqxClusterArgs = {
         service: { type: text("dashboardServiceType") as ServiceType | undefined, nodePort: port("dashboardNodePort") },
     },
     licenseKey: secret("licenseKey"),
-    emqxConfig: settingsFromLines(config.getObject<string[]>("emqxConfig") ?? []),
+    emqxConfig: pairsFromLines("emqxConfig", "mqtt.max_packet_size=2MB"),
+    monitoring: monitorKind
+        ? {
+              kind: monitorKind,
+              labels: pairsFromLines("monitoringLabels", "release=kube-prometheus-stack"),
+              interval: text("monitoringInterval"),
+              scrapeTimeout: text("monitoringScrapeTimeout"),
+              basicAuth: metricsSecret ? { secretName: metricsSecret } : undefined,
+          }
+        : undefined,
+    ingress: ingress.dashboard || ingress.ws ? ingress : undefined,
 };
 
 const cluster = new EmqxCluster("emqx", args);
@@ -83,3 +104,4 @@ export const nodeNames = cluster.nodeNames;
 export const dashboardUsername = cluster.dashboardUsername;
 export const dashboardPassword = cluster.dashboardPassword;
 export const clientConfig = cluster.clientConfig;
+export const metricsUrls = cluster.metricsUrls;

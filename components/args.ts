@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ContainersArgs } from "./extras";
+import { IngressArgs } from "./ingress";
+import { MonitoringArgs } from "./monitoring";
 import { PlacementArgs, PodArgs } from "./placement";
 
 /** How EMQX nodes find each other. Every mode sets all the keys it needs; none relies on EMQX's defaults. */
@@ -243,6 +245,19 @@ export interface EmqxClusterArgs {
      * setting (emqx#11070). A change rolls the pods. See "Scale-down and membership" in the README.
      */
     autoclean?: pulumi.Input<string>;
+     * A Prometheus Operator `ServiceMonitor` (default) or `PodMonitor` `<clusterName>` on every node's metrics
+     * endpoint (5.x `:18083/api/v5/prometheus/stats`; 4.x `:8081/api/v4/emqx_prometheus?type=prometheus`, for which
+     * the component loads the `emqx_prometheus` plugin): `{ kind?, labels?, interval?, scrapeTimeout?, basicAuth? }`.
+     * Created only when given; the cluster needs the operator's CRDs. `basicAuth` (a Secret's name) is required where
+     * the release asks scrapers for credentials. Default: none (the pods' `prometheus.io/*` annotations stay).
+     */
+    monitoring?: MonitoringArgs;
+    /**
+     * Ingresses for the HTTP listeners: `{ dashboard?, ws? }`, each `{ host?, path?, ingressClassName?, annotations?,
+     * tlsSecretName? }`, created when given (`<clusterName>-dashboard`, `<clusterName>-ws`). Raw MQTT (`mqtt`,
+     * `mqtts`) is refused: an Ingress routes HTTP only. Needs an Ingress controller. Default: none.
+     */
+    ingress?: IngressArgs;
     /** CPU and memory requests and limits of each EMQX container. */
     resources?: pulumi.Input<ResourcesArgs>;
     /** Dashboard admin account, and how the dashboard is exposed (`dashboard.service`, private by default). */

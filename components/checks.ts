@@ -5,6 +5,8 @@ import { MAX_STATEFULSET_NAME_LENGTH, ownedPodMetadata, statefulSetName } from "
 import { PlacementArgs, PodArgs, placementProblems } from "./placement";
 import { autocleanProblem } from "./membership";
 import { ContainersArgs } from "./extras";
+import { INGRESS_ROUTES, IngressArgs, IngressRoute, ingressProblems } from "./ingress";
+import { MonitorKind, MonitoringArgs, monitoringProblems, monitoringWarnings } from "./monitoring";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
@@ -75,6 +77,14 @@ export interface CheckedArgs {
     readonly pod?: Unwrapped<PodArgs>;
     /** More than one node: a PodDisruptionBudget keeps a drain from stopping two at once. */
     readonly createPodDisruptionBudget: boolean;
+    /** The scrape object as given (checked); undefined: none. */
+    readonly monitoring?: Unwrapped<MonitoringArgs>;
+    /** The kind of scrape object, when `monitoring` is given. */
+    readonly monitorKind?: MonitorKind;
+    /** The Ingresses as given (checked). */
+    readonly ingress?: Unwrapped<IngressArgs>;
+    /** The listeners that get an Ingress. */
+    readonly ingressRoutes: readonly IngressRoute[];
     readonly warnings: readonly string[];
 }
 
@@ -90,6 +100,8 @@ export type ClusterShape = Pick<
     | "serviceType"
     | "changeGuard"
     | "createPodDisruptionBudget"
+    | "monitorKind"
+    | "ingressRoutes"
     | "warnings"
 >;
 
@@ -236,7 +248,29 @@ const STRUCTURAL_ARGS = [
     "changeGuard",
 ] as const;
 
+/** `monitoring` and `ingress` decide which objects exist: the objects, `monitoring.kind` and each route are plain. */
+function checkPlainExposure(args: EmqxClusterArgs, problems: Problems): void {
+    const deferred = (value: unknown) => pulumi.Output.isInstance(value) || value instanceof Promise;
+    // Inside an Output, only the Output itself is named (its fields would be Outputs too).
+    const plainFields: [string, unknown][] = [
+        ["monitoring", args.monitoring],
+        ...(deferred(args.monitoring) ? [] : [["monitoring.kind", args.monitoring?.kind] as [string, unknown]]),
+        ["ingress", args.ingress],
+        ...(deferred(args.ingress) ? [] : INGRESS_ROUTES.map((route): [string, unknown] => [`ingress.${route}`, args.ingress?.[route]])),
+    ];
+    for (const [field, value] of plainFields) {
+        if (deferred(value)) {
+            problems.add(
+                field,
+                `must be a plain value, not an Output: it decides which objects the component creates; pass the ` +
+                    `object itself (its fields may be Outputs)`,
+            );
+        }
+    }
+}
+
 function checkPlainStructure(args: EmqxClusterArgs, problems: Problems): void {
+    checkPlainExposure(args, problems);
     for (const field of STRUCTURAL_ARGS) {
         if (isDeferred(args[field])) {
             problems.add(
@@ -693,6 +727,33 @@ function checkAcknowledged(args: EmqxClusterArgs, problems: Problems, warnings: 
     return acknowledged;
 }
 
+/** `monitoring` and `ingress`: which objects exist now, their values when known. */
+function checkExposure(
+    args: EmqxClusterArgs,
+    base: string,
+    version: VersionProfile | undefined,
+    emqxConfig: Readonly<Record<string, string>>,
+    problems: Problems,
+    warnings: string[],
+) {
+    const monitoring = known(args.monitoring) as Unwrapped<MonitoringArgs> | undefined;
+    const ingress = known(args.ingress) as Unwrapped<IngressArgs> | undefined;
+    if (version) {
+        const owned = ownedPodMetadata(base, args.volumeGeneration ?? DEFAULTS.volumeGeneration, version);
+        problems.list.push(...monitoringProblems(monitoring, { version, emqxConfig, ownedLabels: owned.labels }));
+        if (args.monitoring !== undefined) {
+            warnings.push(...monitoringWarnings(version));
+        }
+    }
+    problems.list.push(...ingressProblems(ingress));
+    return {
+        monitoring,
+        monitorKind: args.monitoring === undefined ? undefined : (args.monitoring.kind ?? MonitorKind.ServiceMonitor),
+        ingress,
+        ingressRoutes: INGRESS_ROUTES.filter((route) => isPlainObject(args.ingress) && args.ingress[route] !== undefined),
+    };
+}
+
 /** `placement` and `pod`, when their values are known. */
 function checkScheduling(
     args: EmqxClusterArgs,
@@ -734,6 +795,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     checkKnown(problems, "autoclean", autoclean, context);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     const scheduling = checkScheduling(args, base, replicas, version, problems);
+    const exposure = checkExposure(args, base, version, emqxConfig, problems, warnings);
     if (problems.list.length > 0 || !version || !discovery) {
         throw new EmqxArgsError(componentName, problems.list);
     }
@@ -757,6 +819,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         ...scheduling,
         containers: known(args.containers) as Unwrapped<ContainersArgs> | undefined,
         createPodDisruptionBudget: replicas > 1,
+        ...exposure,
         warnings,
     };
 }

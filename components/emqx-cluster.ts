@@ -11,6 +11,8 @@ import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAcco
 import { buildClientService, buildDashboardService, buildHeadlessService } from "./objects/services";
 import { buildStatefulSet } from "./objects/statefulset";
 import { buildDataClaimResize } from "./objects/volumes";
+import { buildIngress } from "./objects/ingress";
+import { MONITORING_API_VERSION, buildMonitor } from "./objects/monitoring";
 import { generationSuffix } from "./names";
 import { ListenerService, externalEndpoint, listenerNodePort, url } from "./outputs";
 import { ClusterPlan, SECRET_KEYS, planOutput } from "./plan";
@@ -79,6 +81,12 @@ export class EmqxCluster extends pulumi.ComponentResource {
      * first started with. A later change of `dashboard.password` does not change it (EMQX reads it once).
      */
     public readonly dashboardPassword: pulumi.Output<string>;
+    /**
+     * Every node's Prometheus metrics URL, from inside the cluster, e.g.
+     * `http://emqx-0.emqx-headless.default.svc.cluster.local:18083/api/v5/prometheus/stats` (4.x:
+     * `:8081/api/v4/emqx_prometheus?type=prometheus`, only with `monitoring`, which loads the plugin; empty without).
+     */
+    public readonly metricsUrls: pulumi.Output<string[]>;
     /**
      * How an MQTT client connects: URLs of every listener from outside and inside the cluster, TLS and where client
      * credentials live (never the dashboard account).
@@ -205,6 +213,8 @@ export class EmqxCluster extends pulumi.ComponentResource {
             new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, fromPlan(plan, buildPodDisruptionBudget, ["metadata", "spec"]), child(afterSwitch));
         }
 
+        this.createExposure(name, shape, plan, { client, dashboard: dashboardService }, child);
+
         const clientExposure: ListenerService = { service: client, internalHost: (p) => p.names.clientServiceFqdn };
         const dashboardExposure: ListenerService = { service: dashboardService, internalHost: (p) => p.names.dashboardServiceFqdn };
         const endpoint = (listener: "mqtt" | "mqtts" | "ws" | "wss") => externalEndpoint(plan, clientExposure, listener);
@@ -217,6 +227,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
         this.nodeNames = plan.apply((p) => Array.from({ length: p.replicas }, (_, i) => p.names.nodeName(i)));
         this.dashboardUsername = plan.apply((p) => p.dashboardUsername);
         this.dashboardPassword = dashboardPassword;
+        this.metricsUrls = plan.apply((p) => [...p.metricsUrls]);
         this.clientConfig = pulumi
             .all([plan, pulumi.output({ mqtt: endpoint("mqtt"), mqtts: endpoint("mqtts"), ws: endpoint("ws"), wss: endpoint("wss") })])
             .apply(([p, external]) => buildClientConfig(p, external));
@@ -236,7 +247,36 @@ export class EmqxCluster extends pulumi.ComponentResource {
             dashboardUsername: this.dashboardUsername,
             dashboardPassword: this.dashboardPassword,
             clientConfig: this.clientConfig,
+            metricsUrls: this.metricsUrls,
         });
+    }
+
+    /**
+     * The ServiceMonitor or PodMonitor (`monitoring`) and the Ingresses (`ingress`), each after the Service it
+     * points at.
+     */
+    private createExposure(
+        name: string,
+        shape: ClusterShape,
+        plan: pulumi.Output<ClusterPlan>,
+        services: { client: k8s.core.v1.Service; dashboard: k8s.core.v1.Service },
+        child: (dependsOn?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    ): void {
+        if (shape.monitorKind) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-monitor`,
+                // The resource's type comes from apiVersion and kind, so they are plain values.
+                { apiVersion: MONITORING_API_VERSION, kind: shape.monitorKind, ...fromPlan(plan, buildMonitor, ["metadata", "spec"]) },
+                child([services.dashboard]),
+            );
+        }
+        for (const route of shape.ingressRoutes) {
+            new k8s.networking.v1.Ingress(
+                `${name}-${route}-ingress`,
+                fromPlan<k8s.networking.v1.IngressArgs>(plan, (p) => buildIngress(p, route), ["metadata", "spec"]),
+                child([route === "dashboard" ? services.dashboard : services.client]),
+            );
+        }
     }
 
     /**

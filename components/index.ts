@@ -15,6 +15,8 @@ export {
 } from "./args";
 export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesArgs } from "./placement";
 export { ContainersArgs, ExtraContainerArgs } from "./extras";
+export { MetricsBasicAuthArgs, MonitorKind, MonitoringArgs } from "./monitoring";
+export { IngressArgs, IngressRouteArgs } from "./ingress";
 export {
     ClientAuthConfig,
     ClientConfig,

@@ -23,6 +23,10 @@ export interface ClusterNames {
     readonly podDisruptionBudget: string;
     /** The Secret that keeps the Erlang cookie and the first dashboard password for the life of the cluster. */
     readonly credentialsSecret: string;
+    /** The Prometheus Operator's ServiceMonitor or PodMonitor (`monitoring`). */
+    readonly monitor: string;
+    /** The Ingress of an HTTP listener (`ingress.dashboard`, `ingress.ws`). */
+    ingress(route: string): string;
     /** The `name` part of every EMQX node name. No dots and no trailing digits (the Erlang port is 4370 + that number). */
     readonly nodeBaseName: string;
     readonly headlessServiceFqdn: string;
@@ -70,6 +74,8 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
         roleBinding: `${base}-endpoints-reader`,
         podDisruptionBudget: base,
         credentialsSecret: `${base}-credentials`,
+        monitor: base,
+        ingress: (route) => `${base}-${route}`,
         nodeBaseName: NODE_BASE_NAME,
         headlessServiceFqdn,
         clientServiceFqdn: `${base}.${namespace}.svc.${clusterDomain}`,
@@ -88,6 +94,12 @@ export const MAX_STATEFULSET_NAME_LENGTH = 63 - "-".length - 10;
 
 /** The pod label that carries the volume generation: the Services and the PDB select the current one only. */
 export const VOLUME_GENERATION_LABEL = "emqx.pulumi.io/volume-generation";
+
+/**
+ * The label that tells the component's Services apart (they share every other label): a ServiceMonitor selects the
+ * dashboard Service by it, and so scrapes each pod once.
+ */
+export const SERVICE_LABEL = "emqx.pulumi.io/service";
 
 /** The labels and annotations the component owns on its pods; user-given pod metadata may not override them. */
 export function ownedPodMetadata(

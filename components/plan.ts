@@ -5,6 +5,8 @@ import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred, managedSetting } fr
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
 import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
 import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
+import { IngressPlan, planIngresses } from "./ingress";
+import { MonitoringPlan, monitoringSettings, planMonitoring } from "./monitoring";
 import { PlacementPlan, planPlacement } from "./placement";
 import { membershipSettings } from "./membership";
 import { DASHBOARD_PORT, LISTENER_PORTS } from "./ports";
@@ -73,6 +75,12 @@ export interface ClusterPlan {
     /** The dashboard Service's type; its pinned NodePort is the `dashboard` listener's. */
     readonly dashboardServiceType: ServiceType;
     readonly listeners: readonly Listener[];
+    /** The ServiceMonitor or PodMonitor (`monitoring`); undefined: none. */
+    readonly monitoring?: MonitoringPlan;
+    /** Every node's metrics URL, in the cluster; empty where the endpoint is not served (4.x without `monitoring`). */
+    readonly metricsUrls: readonly string[];
+    /** The Ingresses of the HTTP listeners (`ingress`). */
+    readonly ingresses: readonly IngressPlan[];
     /** Extra env, mounts, volumes, init containers and sidecars (`containers`). */
     readonly extras: ExtrasPlan;
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, autoclean, `emqxConfig`. */
@@ -141,6 +149,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         name: names.nodeBaseName,
         ...discoveryKeys,
         ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
+        ...monitoringSettings(checked.monitoring, version),
         [version.dashboardUsernamePath]: checked.dashboardUsername,
         ...membershipSettings(checked.autoclean, version),
         ...checked.emqxConfig,
@@ -163,6 +172,11 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
 
     const owned = ownedPodMetadata(checked.base, checked.volumeGeneration, version);
     const { selectorLabels } = owned;
+    const metricsListener = listeners.find((l) => l.port === version.prometheusPort);
+    if (!metricsListener) {
+        throw new Error(`no listener serves the metrics port ${version.prometheusPort}`);
+    }
+    const metricsServed = version.metricsPlugin === undefined || checked.monitoring !== undefined;
 
     return {
         names,
@@ -190,6 +204,9 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         listeners,
         settings,
         extras: planExtras(checked.containers),
+        monitoring: planMonitoring(checked.monitoring, { version, portName: metricsListener.name, labels: owned.labels }),
+        metricsUrls: metricsServed ? nodeNames.map((_, i) => `http://${names.podFqdn(i)}:${version.prometheusPort}${version.prometheusPath}`) : [],
+        ingresses: planIngresses(checked.ingress),
         dashboardUsername: checked.dashboardUsername,
         hasLicenseKey: checked.hasLicenseKey,
         externalHost: args.externalHost ?? DEFAULTS.externalHost,

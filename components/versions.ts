@@ -57,7 +57,42 @@ const GATES = {
      * membership code moved to `mria` (emqx#11070, fixed in 5.1.0).
      */
     autocleanTakesEffect: "5.1.0",
+    /** `/api/v5/prometheus/stats` answers without credentials (5.0.0 asked for them, emqx a9ec193ef8). */
+    openMetrics5: "5.0.1",
+    /** `prometheus.enable_basic_auth` (default false) can put the metrics endpoint behind API-key auth again. */
+    metricsAuthSetting: "5.4.0",
+    /** `GET /api/v4/emqx_prometheus` answers without an application's credentials (emqx 639006e302), per 4.x minor. */
+    openMetrics43: "4.3.22",
+    openMetrics44: "4.4.11",
+    /** The images' default plugin list has `emqx_telemetry` (emqx-rel `data/loaded_plugins.tmpl`). */
+    telemetryPlugin: "4.2.0",
+    /** The entrypoint merges `EMQX_LOADED_PLUGINS` into `data/loaded_plugins` instead of overwriting it. */
+    mergedPluginList: "4.2.4",
 } as const;
+
+/** Whether the Prometheus endpoint asks a scraper for credentials, and which. */
+export interface MetricsAuth {
+    /**
+     * `always`: every scrape needs HTTP basic auth; `never`; `setting`: only when the EMQX setting `setting` is
+     * `true` (through `emqxConfig`).
+     */
+    readonly required: "always" | "never" | "setting";
+    readonly setting?: string;
+    /** What the user name and password of the basic auth are on this release. */
+    readonly credentials: string;
+}
+
+/** The plugin that serves the metrics on 4.x, and how the image loads it. */
+export interface MetricsPlugin {
+    readonly name: string;
+    /**
+     * The plugins the image loads by default (its `data/loaded_plugins`), which `EMQX_LOADED_PLUGINS` must repeat:
+     * on an empty data volume the entrypoint writes a plugin list of only the ones named there.
+     */
+    readonly defaultPlugins: readonly string[];
+    /** The entrypoint rewrites the whole plugin list on every start (before 4.2.4), dropping plugins loaded later. */
+    readonly rewritesPluginList: boolean;
+}
 
 /** Running releases a release cannot roll onto: ranks `fromRank` up to (not including) `belowRank`. */
 export interface RefusedSource {
@@ -198,6 +233,10 @@ export interface VersionSettings {
     /** Port and path of the Prometheus scrape endpoint. */
     readonly prometheusPort: number;
     readonly prometheusPath: string;
+    /** Who may scrape the Prometheus endpoint. */
+    readonly metricsAuth: MetricsAuth;
+    /** The plugin that must be loaded for the Prometheus endpoint to exist (4.x); undefined when EMQX always serves it. */
+    readonly metricsPlugin?: MetricsPlugin;
     /** The 4.x management API port (`/api/v4`); undefined on 5.x, where the REST API is on the dashboard port. */
     readonly managementPort?: number;
     /** Configuration paths of the dashboard admin account, which EMQX reads on the first boot only. */
@@ -294,7 +333,17 @@ export function resolveVersion(input: string): VersionProfile | string {
                   healthPath: "/status",
                   managementPort: 8081,
                   prometheusPort: 8081,
+                  // Without `type=prometheus` the plugin answers JSON.
                   prometheusPath: "/api/v4/emqx_prometheus?type=prometheus",
+                  metricsAuth: metricsAuth4(family.name, atLeast),
+                  metricsPlugin: {
+                      name: "emqx_prometheus",
+                      defaultPlugins: [
+                          ...DEFAULT_PLUGINS_4X,
+                          ...(atLeast(GATES.telemetryPlugin) ? ["emqx_telemetry"] : []),
+                      ],
+                      rewritesPluginList: !atLeast(GATES.mergedPluginList),
+                  },
                   dashboardUsernamePath: "dashboard.default_user.login",
                   dashboardPasswordPath: "dashboard.default_user.password",
                   parsesHocon: false,
@@ -306,6 +355,11 @@ export function resolveVersion(input: string): VersionProfile | string {
                   healthPath: atLeast(GATES.statusAtRoot) ? "/status" : "/api/v5/status",
                   prometheusPort: 18083,
                   prometheusPath: "/api/v5/prometheus/stats",
+                  metricsAuth: !atLeast(GATES.openMetrics5)
+                      ? { required: "always", credentials: API_KEY_OR_DASHBOARD_USER }
+                      : atLeast(GATES.metricsAuthSetting)
+                        ? { required: "setting", setting: "prometheus.enable_basic_auth", credentials: API_KEY }
+                        : { required: "never", credentials: API_KEY },
                   dashboardUsernamePath: "dashboard.default_username",
                   dashboardPasswordPath: "dashboard.default_password",
                   licenseKeyPath: "license.key",
@@ -340,6 +394,19 @@ export function resolveVersion(input: string): VersionProfile | string {
                 : `${IPV6_CLUSTER_RPC_LIMIT}; use EMQX ${GATES.ipv6ClusterRpc} or later`,
         entrypoint: ENTRYPOINT_MANGLING.find((e) => semver.satisfies(full, e.releases, { includePrerelease: true })),
     };
+}
+
+/** The plugins every 4.x open-source image loads by default (emqx-rel and emqx `data/loaded_plugins.tmpl`, cloud release). */
+const DEFAULT_PLUGINS_4X = ["emqx_management", "emqx_dashboard", "emqx_recon", "emqx_retainer", "emqx_rule_engine"];
+
+const API_KEY = "an API key: its key as the user name and its secret as the password (Dashboard > System > API Key)";
+const API_KEY_OR_DASHBOARD_USER = `${API_KEY}, or a dashboard user and password`;
+const MANAGEMENT_APP =
+    "a management application's AppID and AppSecret (the default application is management.default_application.id/secret, admin/public)";
+
+function metricsAuth4(family: string, atLeast: (gate: string) => boolean): MetricsAuth {
+    const open = (family === "4.3" && atLeast(GATES.openMetrics43)) || (family === "4.4" && atLeast(GATES.openMetrics44));
+    return { required: open ? "never" : "always", credentials: MANAGEMENT_APP };
 }
 
 const FLOATING_PATCH = 99;

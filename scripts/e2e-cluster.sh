@@ -253,6 +253,20 @@ EOF
   }
 }
 
+# The Prometheus Operator's ServiceMonitor and PodMonitor CRDs (from the
+# toolchain's share/), so that stacks with `monitoring` converge. Needs BIN.
+monitoring_crds() {
+  local crds="$BIN/../share/prometheus-operator-crds.yaml"
+  [[ -s "$crds" ]] || fail "$crds is missing: run scripts/e2e-toolchain.sh"
+  # Server-side: the CRDs are too large for client-side apply's last-applied annotation.
+  "$KUBECTL" apply --server-side -f "$crds" >"$STATE/logs/monitoring-crds.log" 2>&1 &&
+    "$KUBECTL" wait --for condition=Established --timeout=60s \
+      crd/servicemonitors.monitoring.coreos.com crd/podmonitors.monitoring.coreos.com >>"$STATE/logs/monitoring-crds.log" 2>&1 || {
+    cat "$STATE/logs/monitoring-crds.log" >&2
+    fail "installing the ServiceMonitor and PodMonitor CRDs"
+  }
+}
+
 # kube-apiserver in front of kine; `up` and `restart-apiserver` start it with the
 # same flags. Needs BIN, KINE_PORT and API_PORT.
 start_apiserver() {
@@ -357,6 +371,7 @@ up() {
   wait_for "the default ServiceAccount (controller-manager)" "kine kube-apiserver kube-controller-manager kube-scheduler kwok" -- \
     "$KUBECTL" -n default get serviceaccount default
   cluster_objects
+  monitoring_crds
   wait_for "${E2E_NODES:-3} Ready nodes (kwok)" "kine kube-apiserver kube-controller-manager kube-scheduler kwok" -- \
     bash -c "[ \"\$('$KUBECTL' get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True)\" -ge ${E2E_NODES:-3} ]"
   # The scheduler has no readiness signal without a serving port: it only has to be still running.

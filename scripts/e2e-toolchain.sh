@@ -10,7 +10,9 @@
 # kubectl, kine, kwok, pulumi, pulumi-language-yaml, pulumi-resource-kubernetes,
 # pulumi-resource-pulumi-nodejs (the dynamic-provider shim) and
 # pulumi-language-nodejs (our stand-in for the Node.js language host,
-# e2e/language-host/, copied to share/language-host/). See e2e/TOOLCHAIN.md
+# e2e/language-host/, copied to share/language-host/); share/ holds KWOK's
+# stages and the Prometheus Operator's ServiceMonitor and PodMonitor CRDs
+# (share/prometheus-operator-crds.yaml). See e2e/TOOLCHAIN.md
 # for the versions and why each piece is built this way.
 #
 # Every run checks each expected piece and builds or installs only the missing
@@ -30,6 +32,7 @@ KWOK_VERSION=v0.8.0          # sigs.k8s.io/kwok
 PULUMI_VERSION=v3.248.0      # pulumi pkg/v3 + sdk/v3; npm @pulumi/pulumi 3.248.0
 PULUMI_K8S_VERSION=4.25.0    # npm @pulumi/kubernetes; provider/v4 pseudo-version in its go.mod
 PULUMI_YAML_VERSION=v1.25.0  # github.com/pulumi/pulumi-yaml, required in its wrapper's go.mod
+PROMETHEUS_OPERATOR_VERSION=v0.85.0  # github.com/prometheus-operator/prometheus-operator: its CRD manifests
 LAYOUT=1                     # bump when the build steps change the binaries
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,6 +52,7 @@ BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwo
   pulumi-resource-kubernetes pulumi-resource-pulumi-nodejs pulumi-language-nodejs)
 HOST_SRC="$REPO_ROOT/e2e/language-host/main.js"
 HOST_COPY="$DIR/share/language-host/main.js"
+MONITORING_CRDS="$DIR/share/prometheus-operator-crds.yaml"
 
 have() { local f; for f in "$@"; do [[ -x "$BIN/$f" ]] || return 1; done; }
 # Prints each expected piece that is missing (or, for the language host, older than the repository's).
@@ -56,6 +60,7 @@ missing() {
   local f
   for f in "${BINARIES[@]}"; do have "$f" || echo "bin/$f"; done
   [[ -s "$DIR/share/kwok-stages.yaml" ]] || echo "share/kwok-stages.yaml"
+  [[ -s "$MONITORING_CRDS" ]] || echo "share/prometheus-operator-crds.yaml"
   cmp -s "$HOST_SRC" "$HOST_COPY" || echo "share/language-host/main.js"
 }
 
@@ -218,6 +223,25 @@ entry=$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynami
 exec node "$entry" "$@"
 EOF
 chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
+
+# 8. The Prometheus Operator's ServiceMonitor and PodMonitor CRDs, as the
+#    operator's module ships them (example/prometheus-operator-crd), for stacks
+#    with `monitoring`: e2e-cluster.sh applies them. Nothing is built.
+install_monitoring_crds() {
+  local dir f
+  dir=$(cd "$DIR/src" && go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "$DIR/share"
+  for f in servicemonitors podmonitors; do
+    f="$dir/example/prometheus-operator-crd/monitoring.coreos.com_$f.yaml"
+    [[ -f "$f" ]] || die "$f not found (prometheus-operator $PROMETHEUS_OPERATOR_VERSION)"
+    echo "---"
+    cat "$f"
+  done >"$MONITORING_CRDS.tmp"
+  mv "$MONITORING_CRDS.tmp" "$MONITORING_CRDS"
+  say "installed the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION ServiceMonitor and PodMonitor CRDs"
+}
+[[ -s "$MONITORING_CRDS" ]] || install_monitoring_crds
 
 todo=$(missing)
 [[ -z "$todo" ]] || die "still missing in $DIR: $(echo $todo)"

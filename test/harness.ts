@@ -360,5 +360,8 @@ export const TYPES = {
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     pvcPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
     component: "emqx:index:EmqxCluster",
 } as const;

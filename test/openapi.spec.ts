@@ -8,11 +8,16 @@ import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { PodMonitor, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { EmqxClusterArgs } from "../components";
 import { RegisteredResource, TYPES, kubernetesObjects } from "./harness";
 import { deploy } from "./deploy";
 
-/** The maintained Kubernetes OpenAPI models, by the Pulumi type of the object they validate. */
+/**
+ * The maintained Kubernetes OpenAPI models, by the Pulumi type of the object they validate; the Prometheus Operator's
+ * from the OpenAPI schema of its CRDs.
+ */
 const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.serviceAccount]: (o) => new ServiceAccount(o),
     [TYPES.secret]: (o) => new Secret(o),
@@ -22,6 +27,9 @@ const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.pdb]: (o) => new PodDisruptionBudget(o),
     [TYPES.role]: (o) => new Role(o),
     [TYPES.roleBinding]: (o) => new RoleBinding(o),
+    [TYPES.ingress]: (o) => new Ingress(o),
+    [TYPES.serviceMonitor]: (o) => new ServiceMonitor(o),
+    [TYPES.podMonitor]: (o) => new PodMonitor(o),
 };
 
 /** A patch is a partial object; validated as the claim it patches, completed with what the claim already has. */
@@ -94,6 +102,18 @@ const CASES: [string, EmqxClusterArgs][] = [
             },
         },
     ],
+    [
+        "a ServiceMonitor with basic auth, and Ingresses for the dashboard and WebSocket",
+        {
+            emqxConfig: { "prometheus.enable_basic_auth": "true" },
+            monitoring: { labels: { release: "kube-prometheus-stack" }, interval: "30s", scrapeTimeout: "10s", basicAuth: { secretName: "emqx-metrics" } },
+            ingress: {
+                dashboard: { host: "emqx.example.com", ingressClassName: "nginx", tlsSecretName: "emqx-tls", annotations: { "cert-manager.io/cluster-issuer": "letsencrypt" } },
+                ws: { host: "mqtt.example.com", path: "/mqtt" },
+            },
+        },
+    ],
+    ["a 4.x PodMonitor with the management application's credentials", { version: "4.4.10", discovery: "k8s", monitoring: { kind: "PodMonitor", interval: "1m", basicAuth: { secretName: "emqx-app" } } }],
 ];
 
 describe("every object passes the Kubernetes OpenAPI schema", () => {
@@ -104,8 +124,18 @@ describe("every object passes the Kubernetes OpenAPI schema", () => {
             for (const object of objects) {
                 assert.doesNotThrow(() => validate(object), (err: Error) => `${object.type} ${object.name}: ${err.message}`);
             }
+            const types = objects.map((o) => o.type);
+            assert.strictEqual(types.filter((t) => t === TYPES.serviceMonitor || t === TYPES.podMonitor).length, args.monitoring ? 1 : 0);
+            assert.strictEqual(types.filter((t) => t === TYPES.ingress).length, Object.keys(args.ingress ?? {}).length);
         });
     }
+
+    it("catches a ServiceMonitor and an Ingress the schemas reject", () => {
+        const monitor = { type: TYPES.serviceMonitor, name: "m", state: { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "m" }, spec: { selector: {}, endpoints: [{ interval: "30" }] } } };
+        assert.throws(() => validate(monitor as unknown as RegisteredResource));
+        const ingress = { type: TYPES.ingress, name: "i", state: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "i" }, spec: { rules: [{ http: { paths: [{ path: "/" }] } }] } } };
+        assert.throws(() => validate(ingress as unknown as RegisteredResource));
+    });
 
     it("catches an object the schema rejects", () => {
         const broken = { type: TYPES.service, name: "x", state: { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: "not-a-number" }] } } };

@@ -80,6 +80,37 @@ describe("the Pulumi program with each stack", () => {
         assert.strictEqual(single(resources, TYPES.configMap).state.data.EMQX_CLUSTER__AUTOCLEAN, "1h");
     });
 
+    it("prod has a ServiceMonitor for kube-prometheus-stack; dev has none, and no Ingress", async () => {
+        const { resources, outputs } = await runStack("prod");
+        const monitor = single(resources, TYPES.serviceMonitor).state;
+        assert.strictEqual(monitor.metadata.labels.release, "kube-prometheus-stack");
+        assert.deepStrictEqual(
+            { interval: monitor.spec.endpoints[0].interval, scrapeTimeout: monitor.spec.endpoints[0].scrapeTimeout },
+            { interval: "30s", scrapeTimeout: "10s" },
+        );
+        assert.strictEqual((outputs.metricsUrls as string[]).length, 5);
+        const dev = await runStack("dev");
+        assert.deepStrictEqual([...ofType(dev.resources, TYPES.serviceMonitor), ...ofType(dev.resources, TYPES.ingress)], []);
+    });
+
+    it("creates the Ingresses whose hosts are set, with the class and TLS Secrets, and a PodMonitor with basic auth", async () => {
+        const { resources } = await runStack("dev", {
+            ingressClassName: "nginx",
+            dashboardIngressHost: "emqx.example.com",
+            wsIngressHost: "mqtt.example.com",
+            wsIngressTlsSecret: "mqtt-tls",
+            monitoring: "PodMonitor",
+            monitoringBasicAuthSecret: "emqx-metrics",
+        });
+        const ingresses = ofType(resources, TYPES.ingress).map((r) => r.state.spec);
+        assert.deepStrictEqual(ingresses.map((i) => [i.ingressClassName, i.rules[0].host, i.tls?.[0].secretName]).sort(), [
+            ["nginx", "emqx.example.com", undefined],
+            ["nginx", "mqtt.example.com", "mqtt-tls"],
+        ]);
+        const monitor = single(resources, TYPES.podMonitor).state;
+        assert.strictEqual(monitor.spec.podMetricsEndpoints[0].basicAuth.password.name, "emqx-metrics");
+    });
+
     it("passes a dashboard password set as a secret, never in plain text", async () => {
         const { resources, outputs } = await runStack("dev", { dashboardPassword: "from-config" });
         assert.strictEqual(outputs.dashboardPassword, "from-config");

@@ -9,7 +9,7 @@ import * as ts from "typescript";
 import * as YAML from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import * as components from "../components";
-import { DiscoveryMode, ExternalTrafficPolicy, ServiceType, VolumeRetention } from "../components";
+import { DiscoveryMode, ExternalTrafficPolicy, MonitorKind, ServiceType, VolumeRetention } from "../components";
 
 const ROOT = path.resolve(__dirname, "..");
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -115,6 +115,7 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         ["ServiceType", ServiceType],
         ["VolumeRetention", VolumeRetention],
         ["ExternalTrafficPolicy", ExternalTrafficPolicy],
+        ["MonitorKind", MonitorKind],
     ];
     for (const [name, values] of enums) {
         it(`has the enum ${name} with every value, each documented`, () => {
@@ -151,6 +152,10 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "DisruptionBudgetArgs",
                 "EtcdArgs",
                 "ExtraContainerArgs",
+                "IngressArgs",
+                "IngressRouteArgs",
+                "MetricsBasicAuthArgs",
+                "MonitoringArgs",
                 "MqttEndpoint",
                 "MqttListenerConfig",
                 "MqttListeners",
@@ -182,6 +187,23 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         for (const name of ["replicas", "version", "discovery", "clusterName", "persistence", "volumeGeneration", "serviceType"]) {
             assert.strictEqual(inputs[name].plain, true, `${name} should be a plain value`);
         }
+    });
+
+    it("takes monitoring and ingress as plain objects (they decide which objects exist) whose values may be outputs", () => {
+        const inputs = schema.resources[token("EmqxCluster")].inputProperties;
+        const monitoring = schema.types[token("MonitoringArgs")].properties;
+        const route = schema.types[token("IngressRouteArgs")].properties;
+        assert.strictEqual(inputs.monitoring.plain, true);
+        assert.strictEqual(inputs.ingress.plain, true);
+        assert.strictEqual(monitoring.kind.plain, true);
+        assert.strictEqual(monitoring.kind.$ref, `#/types/${token("MonitorKind")}`);
+        for (const name of ["labels", "interval", "scrapeTimeout", "basicAuth"]) {
+            assert.notStrictEqual(monitoring[name].plain, true, `monitoring.${name} should accept an Output`);
+        }
+        for (const name of ["host", "path", "ingressClassName", "annotations", "tlsSecretName"]) {
+            assert.notStrictEqual(route[name].plain, true, `ingress route ${name} should accept an Output`);
+        }
+        assert.deepStrictEqual(Object.keys(schema.types[token("IngressArgs")].properties).sort(), ["dashboard", "ws"]);
     });
 
     it("names the component with the type token it registers, so other languages construct the same resource", () => {

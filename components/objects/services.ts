@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterPlan, Listener } from "../plan";
+import { SERVICE_LABEL } from "../names";
 import { CLUSTER_PORTS } from "../ports";
 import { namedMetadata } from "./metadata";
 
@@ -93,5 +94,8 @@ export function buildClientService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
  * load balancer by accident.
  */
 export function buildDashboardService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
-    return buildListenerService(plan, plan.names.dashboardService, plan.dashboardServiceType, "dashboard");
+    const service = buildListenerService(plan, plan.names.dashboardService, plan.dashboardServiceType, "dashboard");
+    const metadata = service.metadata as k8s.types.input.meta.v1.ObjectMeta;
+    // What a ServiceMonitor selects: the headless Service carries the same ports and pods under the same labels.
+    return { ...service, metadata: { ...metadata, labels: { ...(metadata.labels as Record<string, string>), [SERVICE_LABEL]: "dashboard" } } };
 }

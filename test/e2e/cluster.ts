@@ -65,7 +65,8 @@ export interface ClusterOptions {
 
 /**
  * Starts the control plane (kine, kube-apiserver, kube-controller-manager, kube-scheduler, KWOK with 3 fake
- * nodes, storage class `e2e-local` with pre-created volumes). Takes about 10-20 s; throws with the components' log
+ * nodes, storage class `e2e-local` with pre-created volumes, the Prometheus Operator's ServiceMonitor and PodMonitor
+ * CRDs). Takes about 10-20 s; throws with the components' log
  * tails when startup fails.
  */
 export function startCluster(

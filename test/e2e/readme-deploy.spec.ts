@@ -195,7 +195,7 @@ describe("the README's `pulumi up` section, as written, with the real CLI and la
         // The program's exports, not the library's (EmqxCluster, DiscoveryMode, ...).
         assert.deepStrictEqual(Object.keys(all).sort(), [
             "clientConfig", "dashboardNodePort", "dashboardPassword", "dashboardUrl", "dashboardUsername", "headlessServiceName",
-            "mqttInternalUrl", "mqttUrl", "namespace", "nodeNames", "nodePort", "statefulSetName",
+            "metricsUrls", "mqttInternalUrl", "mqttUrl", "namespace", "nodeNames", "nodePort", "statefulSetName",
         ]);
     });
 
