@@ -245,6 +245,7 @@ export interface EmqxClusterArgs {
      * setting (emqx#11070). A change rolls the pods. See "Scale-down and membership" in the README.
      */
     autoclean?: pulumi.Input<string>;
+    /**
      * A Prometheus Operator `ServiceMonitor` (default) or `PodMonitor` `<clusterName>` on every node's metrics
      * endpoint (5.x `:18083/api/v5/prometheus/stats`; 4.x `:8081/api/v4/emqx_prometheus?type=prometheus`, for which
      * the component loads the `emqx_prometheus` plugin): `{ kind?, labels?, interval?, scrapeTimeout?, basicAuth? }`.

@@ -6,7 +6,7 @@ import { PlacementArgs, PodArgs, placementProblems } from "./placement";
 import { autocleanProblem } from "./membership";
 import { ContainersArgs } from "./extras";
 import { INGRESS_ROUTES, IngressArgs, IngressRoute, ingressProblems } from "./ingress";
-import { MonitorKind, MonitoringArgs, monitoringProblems, monitoringWarnings } from "./monitoring";
+import { MonitorKind, MonitoringArgs, metricsServed, monitoringProblems, monitoringWarnings } from "./monitoring";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
@@ -739,7 +739,7 @@ function checkExposure(
     const monitoring = known(args.monitoring) as Unwrapped<MonitoringArgs> | undefined;
     const ingress = known(args.ingress) as Unwrapped<IngressArgs> | undefined;
     if (version) {
-        const owned = ownedPodMetadata(base, args.volumeGeneration ?? DEFAULTS.volumeGeneration, version);
+        const owned = ownedPodMetadata(base, args.volumeGeneration ?? DEFAULTS.volumeGeneration, version, metricsServed(version, args.monitoring));
         problems.list.push(...monitoringProblems(monitoring, { version, emqxConfig, ownedLabels: owned.labels }));
         if (args.monitoring !== undefined) {
             warnings.push(...monitoringWarnings(version));
@@ -765,7 +765,7 @@ function checkScheduling(
     const placement = known(args.placement) as Unwrapped<PlacementArgs> | undefined;
     const pod = known(args.pod) as Unwrapped<PodArgs> | undefined;
     if (version && Number.isInteger(replicas)) {
-        const owned = ownedPodMetadata(base, args.volumeGeneration ?? DEFAULTS.volumeGeneration, version);
+        const owned = ownedPodMetadata(base, args.volumeGeneration ?? DEFAULTS.volumeGeneration, version, metricsServed(version, args.monitoring));
         problems.list.push(...placementProblems(placement, pod, { replicas, owned }));
     }
     return { placement, pod };

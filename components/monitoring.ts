@@ -76,6 +76,11 @@ export interface MonitoringPlan {
     };
 }
 
+/** Whether the pods serve the metrics endpoint: always on 5.x; on 4.x only with `monitoring`, which loads the plugin. */
+export function metricsServed(version: Pick<VersionProfile, "metricsPlugin">, monitoring: unknown): boolean {
+    return version.metricsPlugin === undefined || monitoring !== undefined;
+}
+
 /** The pieces of a release's metrics endpoint: port, path and query (4.x passes `type=prometheus`). */
 export function metricsEndpoint(version: Pick<VersionProfile, "prometheusPort" | "prometheusPath">): {
     port: number;

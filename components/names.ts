@@ -1,4 +1,5 @@
 import type { OwnedPodMetadata } from "./placement";
+import { metricsEndpoint } from "./monitoring";
 import type { VersionProfile } from "./versions";
 
 /**
@@ -106,6 +107,7 @@ export function ownedPodMetadata(
     base: string,
     volumeGeneration: number,
     version: Pick<VersionProfile, "version" | "prometheusPort" | "prometheusPath">,
+    metricsServed: boolean,
 ): OwnedPodMetadata {
     const selectorLabels = {
         "app.kubernetes.io/name": "emqx",
@@ -122,11 +124,21 @@ export function ownedPodMetadata(
             "app.kubernetes.io/managed-by": "pulumi",
             "app.kubernetes.io/component": "broker",
         },
-        // For annotation-based Prometheus scrapers.
-        annotations: {
-            "prometheus.io/scrape": "true",
-            "prometheus.io/port": String(version.prometheusPort),
-            "prometheus.io/path": version.prometheusPath,
-        },
+        // For annotation-based Prometheus scrapers. A scraper sets the path as the URL's path, so a query in it would
+        // be escaped (`%3F`): query parameters go in `prometheus.io/param_<name>`, which the Prometheus community
+        // chart's pod and service scrape jobs map to `__param_<name>`.
+        // None where the endpoint is not served (4.x without the plugin), so that no scraper is pointed at a 404.
+        annotations: metricsServed ? scrapeAnnotations(version) : {},
+    };
+}
+
+/** `prometheus.io/*` annotations for a release's metrics endpoint: scrape, port, path, and one `param_<name>` per query parameter. */
+function scrapeAnnotations(version: Pick<VersionProfile, "prometheusPort" | "prometheusPath">): Record<string, string> {
+    const { port, path, params } = metricsEndpoint(version);
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(port),
+        "prometheus.io/path": path,
+        ...Object.fromEntries(Object.entries(params).map(([name, values]) => [`prometheus.io/param_${name}`, values.join(",")])),
     };
 }

@@ -6,7 +6,7 @@ import { DiscoveryStrategy, discoverySettings } from "./discovery";
 import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
 import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
 import { IngressPlan, planIngresses } from "./ingress";
-import { MonitoringPlan, monitoringSettings, planMonitoring } from "./monitoring";
+import { MonitoringPlan, metricsServed, monitoringSettings, planMonitoring } from "./monitoring";
 import { PlacementPlan, planPlacement } from "./placement";
 import { membershipSettings } from "./membership";
 import { DASHBOARD_PORT, LISTENER_PORTS } from "./ports";
@@ -170,13 +170,13 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         throw new EmqxArgsError(componentName, extraProblems);
     }
 
-    const owned = ownedPodMetadata(checked.base, checked.volumeGeneration, version);
+    const served = metricsServed(version, checked.monitoring);
+    const owned = ownedPodMetadata(checked.base, checked.volumeGeneration, version, served);
     const { selectorLabels } = owned;
     const metricsListener = listeners.find((l) => l.port === version.prometheusPort);
     if (!metricsListener) {
         throw new Error(`no listener serves the metrics port ${version.prometheusPort}`);
     }
-    const metricsServed = version.metricsPlugin === undefined || checked.monitoring !== undefined;
 
     return {
         names,
@@ -205,7 +205,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         settings,
         extras: planExtras(checked.containers),
         monitoring: planMonitoring(checked.monitoring, { version, portName: metricsListener.name, labels: owned.labels }),
-        metricsUrls: metricsServed ? nodeNames.map((_, i) => `http://${names.podFqdn(i)}:${version.prometheusPort}${version.prometheusPath}`) : [],
+        metricsUrls: served ? nodeNames.map((_, i) => `http://${names.podFqdn(i)}:${version.prometheusPort}${version.prometheusPath}`) : [],
         ingresses: planIngresses(checked.ingress),
         dashboardUsername: checked.dashboardUsername,
         hasLicenseKey: checked.hasLicenseKey,

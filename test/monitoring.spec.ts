@@ -80,6 +80,23 @@ describe("monitoring: a Prometheus Operator scrape object on the version's metri
         const plain = await deploy({ version: "4.4.19", discovery: "k8s" });
         assert.ok(!("EMQX_LOADED_PLUGINS" in plain.spec(TYPES.configMap).data));
         assert.deepStrictEqual(await valueOf(plain.cluster.metricsUrls), []);
+        const plainAnnotations = plain.spec(TYPES.statefulSet).spec.template.metadata.annotations ?? {};
+        assert.deepStrictEqual(Object.keys(plainAnnotations).filter((k) => k.startsWith("prometheus.io/")), []);
+    });
+
+    it("4.x: annotation-based scrapers get the path without its query, and the query as prometheus.io/param_type", async () => {
+        // A scraper puts prometheus.io/path into the URL's path, where "?" would be escaped to %3F.
+        const d = await deploy({ version: "4.4.19", discovery: "k8s", monitoring: {} });
+        const annotations = d.spec(TYPES.statefulSet).spec.template.metadata.annotations;
+        assert.deepStrictEqual(
+            Object.fromEntries(Object.entries(annotations).filter(([k]) => k.startsWith("prometheus.io/"))),
+            {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": "8081",
+                "prometheus.io/path": "/api/v4/emqx_prometheus",
+                "prometheus.io/param_type": "prometheus",
+            },
+        );
     });
 
     it("4.0-4.1: the default plugins of those images, without emqx_telemetry, and a warning that the image rewrites the plugin list", async () => {
