@@ -7,6 +7,7 @@ import { ContainersArgs } from "./extras";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
+import { TlsArgs, TlsShape, exampleCertificateWarning, tlsProblems, tlsShape, tlsStructureProblems } from "./tls";
 import {
     NODE_PORT_RANGE,
     entrypointValueProblem,
@@ -70,6 +71,10 @@ export interface CheckedArgs {
     /** Scheduling and pod options as given (checked; the plan applies the defaults). */
     readonly placement?: Unwrapped<PlacementArgs>;
     readonly pod?: Unwrapped<PodArgs>;
+    /** TLS as given (checked; the plan makes the settings and the Certificate). */
+    readonly tls?: Unwrapped<TlsArgs>;
+    /** Whether a Certificate exists and the dashboard serves HTTPS; undefined without `tls`. */
+    readonly tlsShape?: TlsShape;
     /** More than one node: a PodDisruptionBudget keeps a drain from stopping two at once. */
     readonly createPodDisruptionBudget: boolean;
     readonly warnings: readonly string[];
@@ -87,6 +92,7 @@ export type ClusterShape = Pick<
     | "serviceType"
     | "changeGuard"
     | "createPodDisruptionBudget"
+    | "tlsShape"
     | "warnings"
 >;
 
@@ -703,6 +709,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const problems = new Problems();
     const warnings: string[] = [];
     checkPlainStructure(args, problems);
+    problems.list.push(...tlsStructureProblems(args.tls));
     if (problems.list.length > 0) {
         throw new EmqxArgsError(componentName, problems.list);
     }
@@ -719,6 +726,11 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const clientService = checkClientService(args, service.serviceType, problems);
     const dashboard = checkDashboard(args, service.nodePorts, problems, context);
     const emqxConfig = checkEmqxConfig(args, problems, context);
+    problems.list.push(...tlsProblems(args.tls as Unwrapped<TlsArgs> | undefined, { version, emqxConfig }));
+    const exampleCertificate = exampleCertificateWarning(args.tls, service.serviceType, emqxConfig);
+    if (exampleCertificate) {
+        warnings.push(exampleCertificate);
+    }
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     const scheduling = checkScheduling(args, base, replicas, version, problems);
     if (problems.list.length > 0 || !version || !discovery) {
@@ -742,6 +754,8 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         changeGuard: args.changeGuard ?? true,
         ...scheduling,
         containers: known(args.containers) as Unwrapped<ContainersArgs> | undefined,
+        tls: args.tls as Unwrapped<TlsArgs> | undefined,
+        tlsShape: tlsShape(args.tls),
         createPodDisruptionBudget: replicas > 1,
         warnings,
     };

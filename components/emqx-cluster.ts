@@ -6,6 +6,7 @@ import { ClientConfig, buildClientConfig } from "./client-config";
 import { ClusterShape, EmqxArgsError, checkShape, valueProblems } from "./checks";
 import { KEPT_SECRET_OPTIONS, generateSecretValue, secretValue } from "./generated-secret";
 import { buildCredentialsSecret, buildSecret, buildSettingsConfigMap } from "./objects/configuration";
+import { CERTIFICATE_TYPE, buildTlsCertificate } from "./objects/certificate";
 import { buildPodDisruptionBudget } from "./objects/disruption";
 import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAccount } from "./objects/rbac";
 import { buildClientService, buildDashboardService, buildHeadlessService } from "./objects/services";
@@ -159,6 +160,17 @@ export class EmqxCluster extends pulumi.ComponentResource {
             replaceOnChanges: ["*"],
         });
         const headless = new k8s.core.v1.Service(`${name}-headless`, fromPlan(plan, buildHeadlessService, ["metadata", "spec"]), child());
+        const tlsObjects: pulumi.Resource[] = [];
+        if (shape.tlsShape?.certificate) {
+            // Created before the pods, which mount the Secret cert-manager writes for it.
+            tlsObjects.push(
+                new k8s.apiextensions.CustomResource(
+                    `${name}-tls`,
+                    { ...CERTIFICATE_TYPE, ...fromPlan(plan, buildTlsCertificate, ["metadata", "spec"]) },
+                    child(),
+                ),
+            );
+        }
 
         // Each volume generation is its own StatefulSet resource: bumping it creates the new StatefulSet on new
         // claims before the old one is deleted, rather than replacing an object whose immutable fields changed,
@@ -170,7 +182,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 "spec",
             ]),
             {
-                ...child([...rbac, headless, settings, secret, credentials]),
+                ...child([...rbac, headless, settings, secret, credentials, ...tlsObjects]),
                 // The claim template is immutable; a larger storageSize reaches the claims through the resize
                 // patches below instead.
                 ignoreChanges: shape.persistence ? [CLAIM_TEMPLATE_SIZE_PATH] : [],
@@ -209,8 +221,9 @@ export class EmqxCluster extends pulumi.ComponentResource {
         const dashboardExposure: ListenerService = { service: dashboardService, internalHost: (p) => p.names.dashboardServiceFqdn };
         const endpoint = (listener: "mqtt" | "mqtts" | "ws" | "wss") => externalEndpoint(plan, clientExposure, listener);
         this.nodePort = listenerNodePort(clientExposure, "mqtt");
-        this.dashboardNodePort = listenerNodePort(dashboardExposure, "dashboard");
-        this.dashboardUrl = url("http", externalEndpoint(plan, dashboardExposure, "dashboard"));
+        const dashboardListener = shape.tlsShape?.dashboard ? "dashboard-tls" : "dashboard";
+        this.dashboardNodePort = listenerNodePort(dashboardExposure, dashboardListener);
+        this.dashboardUrl = url(shape.tlsShape?.dashboard ? "https" : "http", externalEndpoint(plan, dashboardExposure, dashboardListener));
         this.headlessServiceName = headless.metadata.name;
         this.statefulSetName = statefulSet.metadata.name;
         this.namespace = plan.apply((p) => p.namespace);

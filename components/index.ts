@@ -15,6 +15,7 @@ export {
 } from "./args";
 export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesArgs } from "./placement";
 export { ContainersArgs, ExtraContainerArgs } from "./extras";
+export { TlsArgs, TlsCertificateArgs, TlsIssuerRefArgs } from "./tls";
 export {
     ClientAuthConfig,
     ClientConfig,
@@ -22,4 +23,5 @@ export {
     MqttEndpoint,
     MqttListenerConfig,
     MqttListeners,
+    SecretKeyReference,
 } from "./client-config";

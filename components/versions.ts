@@ -1,6 +1,6 @@
 import * as semver from "semver";
 import { DiscoveryMode } from "./args";
-import { LISTENER_PORTS, MQTT_LISTENER_TYPES } from "./ports";
+import { DASHBOARD_TLS_PORT, LISTENER_PORTS, MQTT_LISTENER_TYPES } from "./ports";
 
 /**
  * Everything that differs between EMQX releases, as data. A version resolves to one family row plus the gates
@@ -52,6 +52,11 @@ const GATES = {
      * in 5.3.1). Earlier 5.x and every 4.x release listen and connect for cluster RPC on IPv4 only.
      */
     ipv6ClusterRpc: "5.3.1",
+    /**
+     * The dashboard's HTTPS listener takes its files under `dashboard.listeners.https.ssl_options`; 5.0.x and 5.1.0
+     * take them directly under `dashboard.listeners.https` (emqx_dashboard_schema.erl at tags v5.1.0 and v5.1.1).
+     */
+    dashboardSslOptions: "5.1.1",
 } as const;
 
 /** Running releases a release cannot roll onto: ranks `fromRank` up to (not including) `belowRank`. */
@@ -117,6 +122,23 @@ const IPV6_SETTINGS_5X: Readonly<Record<string, string>> = {
     // A port-only bind plus inet6 listens on every IPv6 address (and IPv4-mapped ones) in every 5.x release.
     "dashboard.listeners.http.inet6": "true",
 };
+
+/**
+ * The 4.x dashboard's HTTPS listener: `dashboard.listener.https = 18084` and its files under the same path
+ * (`emqx_dashboard.conf` and `.schema` at tags v4.3.x, v4.4.x). The 4.0-4.2 images write settings into the
+ * configuration files with their entrypoint, which only replaces keys the files already hold; the dashboard's
+ * file there comes from a separate plugin repository whose HTTPS keys could not be checked for each release.
+ */
+function dashboardTls4(family: VersionFamily): Pick<VersionSettings, "dashboardTls" | "dashboardTlsLimit"> {
+    return family.name === "4.0-4.2"
+        ? {
+              dashboardTlsLimit:
+                  "the 4.0-4.2 images' entrypoint only rewrites settings their configuration files already hold, and " +
+                  "which HTTPS keys the dashboard plugin's file holds in each of these releases is not established; " +
+                  "use EMQX 4.3 or later for tls.dashboard, or reach the dashboard through kubectl port-forward",
+          }
+        : { dashboardTls: { enable: { "dashboard.listener.https": String(DASHBOARD_TLS_PORT) }, filePath: "dashboard.listener.https" } };
+}
 
 const IPV6_CLUSTER_RPC_LIMIT =
     "cluster RPC (gen_rpc) listens and connects over IPv4 only before EMQX 5.3.1, which added rpc.listen_address " +
@@ -208,6 +230,17 @@ export interface VersionSettings {
      * cannot run on an IPv6-only network (`ipv6Limit`).
      */
     readonly ipv6Settings?: Readonly<Record<string, string>>;
+    /**
+     * Where the TLS listeners take their certificate files: the configuration path that `.certfile`, `.keyfile` and
+     * `.cacertfile` complete, per MQTT listener (4.x `etc/emqx.conf`, 5.x `emqx_schema.erl`, every tag of the family).
+     */
+    readonly tlsFilePaths: { readonly mqtts: string; readonly wss: string };
+    /**
+     * The dashboard's HTTPS listener (18084): the settings that turn it on and the path its files complete; undefined
+     * where the component cannot turn it on (`dashboardTlsLimit` says why).
+     */
+    readonly dashboardTls?: { readonly enable: Readonly<Record<string, string>>; readonly filePath: string };
+    readonly dashboardTlsLimit?: string;
 }
 
 /** A parsed, supported EMQX version and everything the component needs to know about it. */
@@ -278,6 +311,8 @@ export function resolveVersion(input: string): VersionProfile | string {
                   dashboardPasswordPath: "dashboard.default_user.password",
                   parsesHocon: false,
                   authenticationConsole: "the auth plugins (Plugins)",
+                  tlsFilePaths: { mqtts: "listener.ssl.external", wss: "listener.wss.external" },
+                  ...dashboardTls4(family),
               }
             : {
                   healthPort: 18083,
@@ -290,6 +325,11 @@ export function resolveVersion(input: string): VersionProfile | string {
                   parsesHocon: true,
                   authenticationConsole: "Access Control > Authentication",
                   ipv6Settings: atLeast(GATES.ipv6ClusterRpc) ? IPV6_SETTINGS_5X : undefined,
+                  tlsFilePaths: { mqtts: "listeners.ssl.default.ssl_options", wss: "listeners.wss.default.ssl_options" },
+                  dashboardTls: {
+                      enable: { "dashboard.listeners.https.enable": "true", "dashboard.listeners.https.bind": String(DASHBOARD_TLS_PORT) },
+                      filePath: atLeast(GATES.dashboardSslOptions) ? "dashboard.listeners.https.ssl_options" : "dashboard.listeners.https",
+                  },
               };
     return {
         ...settings,

@@ -360,5 +360,6 @@ export const TYPES = {
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     pvcPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
+    certificate: "kubernetes:cert-manager.io/v1:Certificate",
     component: "emqx:index:EmqxCluster",
 } as const;

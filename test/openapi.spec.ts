@@ -8,11 +8,15 @@ import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
 import { EmqxClusterArgs } from "../components";
 import { RegisteredResource, TYPES, kubernetesObjects } from "./harness";
 import { deploy } from "./deploy";
 
-/** The maintained Kubernetes OpenAPI models, by the Pulumi type of the object they validate. */
+/**
+ * The maintained Kubernetes OpenAPI models, by the Pulumi type of the object they validate; cert-manager's
+ * Certificate by the model generated from its CRD's schema.
+ */
 const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.serviceAccount]: (o) => new ServiceAccount(o),
     [TYPES.secret]: (o) => new Secret(o),
@@ -22,6 +26,7 @@ const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.pdb]: (o) => new PodDisruptionBudget(o),
     [TYPES.role]: (o) => new Role(o),
     [TYPES.roleBinding]: (o) => new RoleBinding(o),
+    [TYPES.certificate]: (o) => new Certificate(o),
 };
 
 /** A patch is a partial object; validated as the claim it patches, completed with what the claim already has. */
@@ -63,6 +68,14 @@ const CASES: [string, EmqxClusterArgs][] = [
     ["etcd with TLS, ClusterIP", { discovery: "etcd", serviceType: "ClusterIP", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],
     ["single node without persistence", { discovery: "manual", replicas: 1, persistence: false }],
     ["licensed 5.10 cluster", { version: "5.10.1", licenseKey: "key" }],
+    ["TLS from an existing Secret, with the dashboard", { tls: { secretName: "mqtt-tls", caFromSecret: true, dashboard: true }, dashboard: { service: { type: "NodePort" } } }],
+    [
+        "TLS from a cert-manager Certificate",
+        {
+            externalHost: "203.0.113.7",
+            tls: { certificate: { issuerRef: { name: "letsencrypt", kind: "ClusterIssuer" }, dnsNames: ["mqtt.example.com"], duration: "2160h", renewBefore: "360h" } },
+        },
+    ],
     [
         "placement and pod options",
         {
@@ -110,5 +123,13 @@ describe("every object passes the Kubernetes OpenAPI schema", () => {
     it("catches an object the schema rejects", () => {
         const broken = { type: TYPES.service, name: "x", state: { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: "not-a-number" }] } } };
         assert.throws(() => validate(broken as unknown as RegisteredResource));
+    });
+
+    it("catches a Certificate cert-manager's schema rejects", () => {
+        const certificate = (spec: Record<string, unknown>) =>
+            ({ type: TYPES.certificate, name: "x", state: { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "x" }, spec } }) as unknown as RegisteredResource;
+        assert.doesNotThrow(() => validate(certificate({ secretName: "x", issuerRef: { name: "ca" } })));
+        assert.throws(() => validate(certificate({ secretName: "x" })), /issuerRef/);
+        assert.throws(() => validate(certificate({ secretName: "x", issuerRef: { name: "ca" }, privateKey: { rotationPolicy: "Sometimes" } })));
     });
 });

@@ -7,6 +7,7 @@ import { namedMetadata } from "./metadata";
 import { containerSecurityContext, podSecurityContext } from "./security";
 import { podPlacement, podTemplateMetadata, probeTiming } from "./placement";
 import { podExtras, withExtras } from "./extras";
+import { tlsVolume, tlsVolumeMount } from "../tls";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -69,6 +70,7 @@ function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container & { env
             { name: plan.persistence.claimTemplateName, mountPath: DATA_DIR },
             { name: "log", mountPath: LOG_DIR },
             ...(plan.etcdTlsSecretName ? [{ name: "etcd-tls", mountPath: ETCD_TLS_DIR, readOnly: true }] : []),
+            ...(plan.tls ? [tlsVolumeMount()] : []),
         ],
     };
 }
@@ -80,6 +82,7 @@ function buildVolumes(plan: ClusterPlan): Volume[] {
         ...(plan.etcdTlsSecretName
             ? [{ name: "etcd-tls", secret: { secretName: plan.etcdTlsSecretName, defaultMode: 0o440 } }]
             : []),
+        ...(plan.tls ? [tlsVolume(plan.tls)] : []),
     ];
 }
 
