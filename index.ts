@@ -23,6 +23,24 @@ function settingsFromLines(lines: string[]): Record<string, string> {
 }
 
 const etcdEndpoints = config.getObject<string[]>("etcdEndpoints") ?? [];
+
+// TLS from a Secret, or from a Certificate cert-manager issues; neither leaves the image's example certificate.
+const tlsIssuer = text("tlsIssuer");
+const tlsSecretName = text("tlsSecretName");
+const tls: EmqxClusterArgs["tls"] =
+    tlsIssuer || tlsSecretName
+        ? {
+              secretName: tlsSecretName,
+              certificate: tlsIssuer
+                  ? {
+                        issuerRef: { name: tlsIssuer, kind: text("tlsIssuerKind"), group: text("tlsIssuerGroup") },
+                        dnsNames: config.getObject<string[]>("tlsDnsNames") ?? [],
+                    }
+                  : undefined,
+              caFromSecret: config.getBoolean("tlsCaFromSecret"),
+              dashboard: config.getBoolean("tlsDashboard"),
+          }
+        : undefined;
 // Only the quantities that are set: an empty request would be rejected by the API server.
 function quantities(byResource: Record<string, string | undefined>): Record<string, string> {
     return Object.fromEntries(Object.entries(byResource).filter(([, q]) => q)) as Record<string, string>;
@@ -62,6 +80,7 @@ const args: EmqxClusterArgs = {
         service: { type: text("dashboardServiceType") as ServiceType | undefined, nodePort: port("dashboardNodePort") },
     },
     licenseKey: secret("licenseKey"),
+    tls,
     emqxConfig: settingsFromLines(config.getObject<string[]>("emqxConfig") ?? []),
 };
 

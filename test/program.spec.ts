@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../components/args";
+import { ClientConfig } from "../components";
 import { MockEngine, TYPES, isSecret, ofType, single, valueOf } from "./harness";
 import { ROOT, programEntry, projectFile, runProgram, stackConfig, stackNames } from "./stack-config";
 import * as path from "path";
@@ -56,6 +57,29 @@ describe("the Pulumi program with each stack", () => {
         assert.ok(client.inputs.spec.ports.every((p: any) => p.nodePort >= 30000), "prod should pin every NodePort");
         assert.strictEqual(outputs.nodePort, 31883);
         assert.strictEqual(outputs.mqttUrl, "mqtt://mqtt.example.com:31883");
+    });
+
+    it("prod serves mqtts and wss with a certificate cert-manager issues for its host; dev keeps the example one", async () => {
+        const prod = await runStack("prod");
+        const certificate = single(prod.resources, TYPES.certificate).state;
+        assert.deepStrictEqual(certificate.spec.issuerRef, { name: "letsencrypt", kind: "ClusterIssuer", group: "cert-manager.io" });
+        assert.ok(certificate.spec.dnsNames.includes("mqtt.example.com"));
+        const volumes = single(prod.resources, TYPES.statefulSet).state.spec.template.spec.volumes;
+        assert.ok(volumes.some((v: any) => v.secret?.secretName === certificate.spec.secretName));
+        assert.strictEqual((prod.outputs.clientConfig as ClientConfig).tls.serverName, "mqtt.example.com");
+        assert.deepStrictEqual(prod.warnings, []);
+        const dev = await runStack("dev");
+        assert.deepStrictEqual(ofType(dev.resources, TYPES.certificate), []);
+        assert.ok(!single(dev.resources, TYPES.statefulSet).state.spec.template.spec.volumes.some((v: any) => v.name === "server-tls"));
+    });
+
+    it("passes tlsSecretName, tlsCaFromSecret and tlsDashboard to the component", async () => {
+        const { resources, outputs } = await runStack("dev", { tlsSecretName: "mqtt-tls", tlsCaFromSecret: true, tlsDashboard: true });
+        const volumes = single(resources, TYPES.statefulSet).state.spec.template.spec.volumes;
+        assert.ok(volumes.some((v: any) => v.name === "server-tls" && v.secret.secretName === "mqtt-tls"));
+        assert.deepStrictEqual((outputs.clientConfig as ClientConfig).tls.caSecret, { name: "mqtt-tls", key: "ca.crt" });
+        assert.match(outputs.dashboardUrl as string, /^https:\/\//);
+        assert.deepStrictEqual(ofType(resources, TYPES.certificate), []);
     });
 
     it("passes a dashboard password set as a secret, never in plain text", async () => {
