@@ -49,12 +49,16 @@ function serverSideApplyDisabled(): boolean {
 export class EmqxCluster extends pulumi.ComponentResource {
     /** The MQTT (1883) NodePort: the pinned one or the one Kubernetes allocated. Undefined for ClusterIP. */
     public readonly nodePort: pulumi.Output<number | undefined>;
-    /** The dashboard (18083) NodePort of the dashboard Service. Undefined while it is ClusterIP (the default). */
+    /**
+     * The dashboard's NodePort (of 18083, or of 18084 with `tls.dashboard`) on the dashboard Service. Undefined while
+     * it is ClusterIP (the default).
+     */
     public readonly dashboardNodePort: pulumi.Output<number | undefined>;
     /**
      * The dashboard for a browser, by `dashboard.service.type`: ClusterIP (default), the in-cluster URL
      * `http://<clusterName>-dashboard.<namespace>.svc.<clusterDomain>:18083` (from outside: `kubectl port-forward`, see
-     * the README); NodePort, `http://<externalHost>:<dashboardNodePort>`; LoadBalancer, its address and 18083.
+     * the README); NodePort, `http://<externalHost>:<dashboardNodePort>`; LoadBalancer, its address and 18083. With
+     * `tls.dashboard`, `https://` and the HTTPS listener's port (18084, or its NodePort).
      */
     public readonly dashboardUrl: pulumi.Output<string>;
     /**

@@ -73,7 +73,17 @@ export interface TlsArgs {
      * `https://`. Default false. Refused on 4.0-4.2.
      */
     dashboard?: boolean;
+    /**
+     * A value that changes whenever the certificate does, e.g. a hash of the PEM your program writes into the Secret,
+     * or the Certificate's revision: it becomes the pod template annotation `emqx.pulumi.io/tls-content`, so a change
+     * rolls the pods one at a time. For what EMQX does not pick up from the renewed files by itself: a new CA
+     * (`ca.crt`), and any change on 4.0-4.2 (see the README, "TLS"). Default: none (renewed files are read in place).
+     */
+    contentHash?: pulumi.Input<string>;
 }
+
+/** The pod template annotation that carries `tls.contentHash`. */
+export const TLS_CONTENT_ANNOTATION = "emqx.pulumi.io/tls-content";
 
 /** Where the TLS Secret is mounted, and the name of its volume. */
 export const TLS_DIR = "/opt/emqx/etc/server-tls";
@@ -109,6 +119,8 @@ export interface TlsPlan {
     readonly serverName: string;
     /** The name pods in the cluster verify: the client Service's `<svc>.<namespace>.svc.<clusterDomain>`. */
     readonly internalServerName: string;
+    /** `tls.contentHash`: a change rolls the pods. */
+    readonly contentHash?: string;
 }
 
 type Tls = pulumi.Unwrap<TlsArgs>;
@@ -186,6 +198,10 @@ export function tlsProblems(
         if (tls[flag] !== undefined && typeof tls[flag] !== "boolean") {
             problems.push(`tls.${flag}: must be true or false`);
         }
+    }
+    const contentHash = known(tls.contentHash);
+    if (contentHash !== undefined && (typeof contentHash !== "string" || contentHash === "")) {
+        problems.push(`tls.contentHash: must be a non-empty string that changes with the certificate, e.g. a SHA-256 of its PEM`);
     }
     const ca = known(tls.caCertificate);
     if (ca !== undefined && (typeof ca !== "string" || !PEM_CERTIFICATE.test(ca))) {
@@ -344,6 +360,7 @@ export function planTls(
         settings: tlsSettings(context.version, { caFromSecret, dashboard, ipFamily: context.ipFamily }),
         serverName: externalHost !== undefined && context.serviceType !== "ClusterIP" ? externalHost : names.clientServiceFqdn,
         internalServerName: names.clientServiceFqdn,
+        contentHash: tls.contentHash,
     };
 }
 

@@ -53,6 +53,19 @@ describe("TLS with your certificate (tls)", () => {
         });
     });
 
+    describe("renewal", () => {
+        it("rolls the pods when tls.contentHash changes, through a pod template annotation", async () => {
+            const annotations = async (tls: EmqxClusterArgs["tls"]) => statefulSetOf(await deploy({ tls })).spec.template.metadata.annotations;
+            const first = await annotations({ secretName: "mqtt-tls", contentHash: pulumi.output("sha256:aaa") });
+            const second = await annotations({ secretName: "mqtt-tls", contentHash: "sha256:bbb" });
+            assert.strictEqual(first["emqx.pulumi.io/tls-content"], "sha256:aaa");
+            assert.strictEqual(second["emqx.pulumi.io/tls-content"], "sha256:bbb");
+            // The component's own annotations stay.
+            assert.strictEqual(second["prometheus.io/scrape"], "true");
+            assert.ok(!("emqx.pulumi.io/tls-content" in (await annotations({ secretName: "mqtt-tls" }))));
+        });
+    });
+
     describe("the version-correct listener settings of every family", () => {
         const cases: [string, EmqxClusterArgs, Record<string, string>][] = [
             ["4.0-4.2", { version: "4.2.14", discovery: "static" }, { EMQX_LISTENER__SSL__EXTERNAL__CERTFILE: `${DIR}/tls.crt`, EMQX_LISTENER__WSS__EXTERNAL__KEYFILE: `${DIR}/tls.key`, EMQX_LISTENER__SSL__EXTERNAL__CACERTFILE: `${DIR}/tls.crt` }],
@@ -246,6 +259,7 @@ describe("TLS with your certificate (tls)", () => {
             ["DNS names that are not a list", { tls: { certificate: { issuerRef: { name: "ca" }, dnsNames: "a.example.com" as never } } }, "tls.certificate.dnsNames", /must be a list/],
             ["a bad duration", { tls: { certificate: { issuerRef: { name: "ca" }, duration: "90 days" } } }, "tls.certificate.duration", /not a duration such as 2160h/],
             ["a bad renewBefore", { tls: { certificate: { issuerRef: { name: "ca" }, renewBefore: "15d" } } }, "tls.certificate.renewBefore", /not a duration/],
+            ["an empty contentHash", { tls: { secretName: "a", contentHash: "" } }, "tls.contentHash", /non-empty string/],
             ["a CA that is not PEM", { tls: { secretName: "a", caCertificate: "not a certificate" } }, "tls.caCertificate", /must be a PEM certificate/],
             ["a dashboard flag that is not a boolean", { tls: { secretName: "a", dashboard: "yes" as never } }, "tls.dashboard", /true or false/],
             ["tls as an Output", { tls: pulumi.output({ secretName: "a" }) as never }, "tls", /must be a plain value, not an Output/],
