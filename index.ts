@@ -35,6 +35,7 @@ const tls: EmqxClusterArgs["tls"] =
                   ? {
                         issuerRef: { name: tlsIssuer, kind: text("tlsIssuerKind"), group: text("tlsIssuerGroup") },
                         dnsNames: config.getObject<string[]>("tlsDnsNames") ?? [],
+                        inClusterNames: config.getBoolean("tlsInClusterNames"),
                     }
                   : undefined,
               caFromSecret: config.getBoolean("tlsCaFromSecret"),

@@ -726,7 +726,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const clientService = checkClientService(args, service.serviceType, problems);
     const dashboard = checkDashboard(args, service.nodePorts, problems, context);
     const emqxConfig = checkEmqxConfig(args, problems, context);
-    problems.list.push(...tlsProblems(args.tls as Unwrapped<TlsArgs> | undefined, { version, emqxConfig }));
+    problems.list.push(...tlsProblems(args.tls as Unwrapped<TlsArgs> | undefined, { version, emqxConfig, externalHostGiven: args.externalHost !== undefined }));
     const exampleCertificate = exampleCertificateWarning(args.tls, service.serviceType, emqxConfig);
     if (exampleCertificate) {
         warnings.push(exampleCertificate);

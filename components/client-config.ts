@@ -72,7 +72,10 @@ export interface ClientTlsConfig {
      * `externalHost` when it is set, otherwise the client Service's in-cluster name. Undefined without `tls`.
      */
     serverName?: string;
-    /** The name pods in the cluster verify: `<service>.<namespace>.svc.<clusterDomain>`. Undefined without `tls`. */
+    /**
+     * The name pods in the cluster verify: `<service>.<namespace>.svc.<clusterDomain>` (`externalHost` with
+     * `tls.certificate.inClusterNames: false`). Undefined without `tls`.
+     */
     internalServerName?: string;
     /** Where the server certificate comes from and what a client must do to connect over TLS. */
     note: string;

@@ -36,6 +36,12 @@ export interface TlsCertificateArgs {
      * the certificate's IP addresses).
      */
     dnsNames?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Whether the default names include the Services' in-cluster names. Default true; set false for an issuer that
+     * only signs public names (ACME, e.g. Let's Encrypt, refuses `*.svc.cluster.local`): the certificate then names
+     * `externalHost` and `dnsNames` only, and pods in the cluster verify `externalHost` too.
+     */
+    inClusterNames?: boolean;
     /** Requested lifetime, a Go duration such as `2160h` (90 days). Default: the issuer's (cert-manager: 90 days). */
     duration?: pulumi.Input<string>;
     /** How long before expiry cert-manager renews, e.g. `360h`. Default: cert-manager's (a third of the lifetime). */
@@ -171,7 +177,7 @@ function isCertificateDnsName(value: string): boolean {
  */
 export function tlsProblems(
     tls: Tls | undefined,
-    context: { version?: VersionProfile; emqxConfig: Readonly<Record<string, unknown>> },
+    context: { version?: VersionProfile; emqxConfig: Readonly<Record<string, unknown>>; externalHostGiven: boolean },
 ): string[] {
     if (tls === undefined || !isPlainObject(tls)) {
         return [];
@@ -193,6 +199,12 @@ export function tlsProblems(
     }
     if (certificate !== undefined) {
         problems.push(...certificateProblems(certificate));
+        if (isPlainObject(certificate) && certificate.inClusterNames === false && certificate.dnsNames === undefined && !context.externalHostGiven) {
+            problems.push(
+                `tls.certificate.inClusterNames: false leaves the certificate no name; set externalHost or tls.certificate.dnsNames ` +
+                    `to the public names clients use`,
+            );
+        }
     }
     for (const flag of ["dashboard", "caFromSecret"] as const) {
         if (tls[flag] !== undefined && typeof tls[flag] !== "boolean") {
@@ -257,6 +269,9 @@ function certificateProblems(certificate: TlsCertificateArgs): string[] {
                 }
             });
         }
+    }
+    if (certificate.inClusterNames !== undefined && typeof certificate.inClusterNames !== "boolean") {
+        problems.push(`tls.certificate.inClusterNames: must be true or false`);
     }
     for (const field of ["duration", "renewBefore"] as const) {
         const value = certificate[field] as unknown;
@@ -336,8 +351,8 @@ export function planTls(
     const certificateName = `${names.base}-tls`;
     let certificate: CertificatePlan | undefined;
     if (tls.certificate) {
-        const { issuerRef, dnsNames = [], duration, renewBefore } = tls.certificate;
-        const defaults = [
+        const { issuerRef, dnsNames = [], duration, renewBefore, inClusterNames = true } = tls.certificate;
+        const defaults = !inClusterNames ? [] : [
             ...serviceNames(names.clientService, names.clientServiceFqdn),
             ...(dashboard ? serviceNames(names.dashboardService, names.dashboardServiceFqdn) : []),
         ];
@@ -359,7 +374,8 @@ export function planTls(
         dashboard,
         settings: tlsSettings(context.version, { caFromSecret, dashboard, ipFamily: context.ipFamily }),
         serverName: externalHost !== undefined && context.serviceType !== "ClusterIP" ? externalHost : names.clientServiceFqdn,
-        internalServerName: names.clientServiceFqdn,
+        // Without in-cluster names in the certificate, pods in the cluster verify the public name too.
+        internalServerName: tls.certificate?.inClusterNames === false && externalHost !== undefined ? externalHost : names.clientServiceFqdn,
         contentHash: tls.contentHash,
     };
 }

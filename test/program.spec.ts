@@ -62,15 +62,22 @@ describe("the Pulumi program with each stack", () => {
     it("prod serves mqtts and wss with a certificate cert-manager issues for its host; dev keeps the example one", async () => {
         const prod = await runStack("prod");
         const certificate = single(prod.resources, TYPES.certificate).state;
-        assert.deepStrictEqual(certificate.spec.issuerRef, { name: "letsencrypt", kind: "ClusterIssuer", group: "cert-manager.io" });
+        assert.deepStrictEqual(certificate.spec.issuerRef, { name: "mqtt-ca", kind: "ClusterIssuer", group: "cert-manager.io" });
+        assert.ok(certificate.spec.dnsNames.includes("emqx.messaging.svc.cluster.local"));
         assert.ok(certificate.spec.dnsNames.includes("mqtt.example.com"));
         const volumes = single(prod.resources, TYPES.statefulSet).state.spec.template.spec.volumes;
         assert.ok(volumes.some((v: any) => v.secret?.secretName === certificate.spec.secretName));
         assert.strictEqual((prod.outputs.clientConfig as ClientConfig).tls.serverName, "mqtt.example.com");
+        assert.deepStrictEqual((prod.outputs.clientConfig as ClientConfig).tls.caSecret, { name: "emqx-tls", key: "ca.crt" });
         assert.deepStrictEqual(prod.warnings, []);
         const dev = await runStack("dev");
         assert.deepStrictEqual(ofType(dev.resources, TYPES.certificate), []);
         assert.ok(!single(dev.resources, TYPES.statefulSet).state.spec.template.spec.volumes.some((v: any) => v.name === "server-tls"));
+    });
+
+    it("passes tlsInClusterNames and tlsDnsNames for an issuer of public names", async () => {
+        const { resources } = await runStack("prod", { tlsIssuer: "letsencrypt", tlsInClusterNames: false, tlsDnsNames: ["mqtt2.example.com"] });
+        assert.deepStrictEqual(single(resources, TYPES.certificate).state.spec.dnsNames, ["mqtt.example.com", "mqtt2.example.com"]);
     });
 
     it("passes tlsSecretName, tlsCaFromSecret and tlsDashboard to the component", async () => {

@@ -184,6 +184,16 @@ describe("TLS with your certificate (tls)", () => {
             assert.ok(!spec.dnsNames.includes("203.0.113.7"));
         });
 
+        it("leaves the in-cluster names out for a public-names-only issuer (ACME), and pods then verify externalHost", async () => {
+            const d = await deploy({
+                externalHost: "mqtt.example.com",
+                tls: { certificate: { issuerRef: { name: "letsencrypt", kind: "ClusterIssuer" }, inClusterNames: false, dnsNames: ["mqtt2.example.com"] } },
+            });
+            assert.deepStrictEqual(d.spec(TYPES.certificate).spec.dnsNames, ["mqtt.example.com", "mqtt2.example.com"]);
+            const { tls } = await valueOf(d.cluster.clientConfig);
+            assert.strictEqual(tls.internalServerName, "mqtt.example.com");
+        });
+
         it("leaves the default externalHost (localhost) out of the names", async () => {
             const d = await deploy({ tls: { certificate: { issuerRef: { name: "ca" } } } });
             assert.ok(!d.spec(TYPES.certificate).spec.dnsNames.includes("localhost"));
@@ -259,6 +269,7 @@ describe("TLS with your certificate (tls)", () => {
             ["DNS names that are not a list", { tls: { certificate: { issuerRef: { name: "ca" }, dnsNames: "a.example.com" as never } } }, "tls.certificate.dnsNames", /must be a list/],
             ["a bad duration", { tls: { certificate: { issuerRef: { name: "ca" }, duration: "90 days" } } }, "tls.certificate.duration", /not a duration such as 2160h/],
             ["a bad renewBefore", { tls: { certificate: { issuerRef: { name: "ca" }, renewBefore: "15d" } } }, "tls.certificate.renewBefore", /not a duration/],
+            ["no name at all", { tls: { certificate: { issuerRef: { name: "ca" }, inClusterNames: false } } }, "tls.certificate.inClusterNames", /leaves the certificate no name; set externalHost/],
             ["an empty contentHash", { tls: { secretName: "a", contentHash: "" } }, "tls.contentHash", /non-empty string/],
             ["a CA that is not PEM", { tls: { secretName: "a", caCertificate: "not a certificate" } }, "tls.caCertificate", /must be a PEM certificate/],
             ["a dashboard flag that is not a boolean", { tls: { secretName: "a", dashboard: "yes" as never } }, "tls.dashboard", /true or false/],
