@@ -34,6 +34,25 @@ const ingressRoute = (route: "dashboard" | "ws") =>
 const ingress: IngressArgs = { dashboard: ingressRoute("dashboard"), ws: ingressRoute("ws") };
 
 const etcdEndpoints = config.getObject<string[]>("etcdEndpoints") ?? [];
+
+// TLS from a Secret, or from a Certificate cert-manager issues; neither leaves the image's example certificate.
+const tlsIssuer = text("tlsIssuer");
+const tlsSecretName = text("tlsSecretName");
+const tls: EmqxClusterArgs["tls"] =
+    tlsIssuer || tlsSecretName
+        ? {
+              secretName: tlsSecretName,
+              certificate: tlsIssuer
+                  ? {
+                        issuerRef: { name: tlsIssuer, kind: text("tlsIssuerKind"), group: text("tlsIssuerGroup") },
+                        dnsNames: config.getObject<string[]>("tlsDnsNames") ?? [],
+                        inClusterNames: config.getBoolean("tlsInClusterNames"),
+                    }
+                  : undefined,
+              caFromSecret: config.getBoolean("tlsCaFromSecret"),
+              dashboard: config.getBoolean("tlsDashboard"),
+          }
+        : undefined;
 // Only the quantities that are set: an empty request would be rejected by the API server.
 function quantities(byResource: Record<string, string | undefined>): Record<string, string> {
     return Object.fromEntries(Object.entries(byResource).filter(([, q]) => q)) as Record<string, string>;
@@ -77,6 +96,7 @@ const args: EmqxClusterArgs = {
         service: { type: text("dashboardServiceType") as ServiceType | undefined, nodePort: port("dashboardNodePort") },
     },
     licenseKey: secret("licenseKey"),
+    tls,
     emqxConfig: pairsFromLines("emqxConfig", "mqtt.max_packet_size=2MB"),
     monitoring: monitorKind
         ? {

@@ -3,6 +3,7 @@ import { ContainersArgs } from "./extras";
 import { IngressArgs } from "./ingress";
 import { MonitoringArgs } from "./monitoring";
 import { PlacementArgs, PodArgs } from "./placement";
+import { TlsArgs } from "./tls";
 
 /** How EMQX nodes find each other. Every mode sets all the keys it needs; none relies on EMQX's defaults. */
 export const DiscoveryMode = {
@@ -261,6 +262,14 @@ export interface EmqxClusterArgs {
     ingress?: IngressArgs;
     /** CPU and memory requests and limits of each EMQX container. */
     resources?: pulumi.Input<ResourcesArgs>;
+    /**
+     * TLS with your certificate for mqtts (8883) and wss (8084), and optionally the dashboard (HTTPS 18084):
+     * `{ secretName? | certificate?, caFromSecret?, caCertificate?, dashboard? }`, an existing `kubernetes.io/tls`
+     * Secret or a cert-manager Certificate the component creates. The object, `certificate`, `dashboard` and
+     * `caFromSecret` are plain values; names, issuer and DNS names take Inputs. Default: none, so the TLS listeners
+     * serve the EMQX image's example certificate (a preview warning when they are reachable from outside).
+     */
+    tls?: TlsArgs;
     /** Dashboard admin account, and how the dashboard is exposed (`dashboard.service`, private by default). */
     dashboard?: pulumi.Input<DashboardArgs>;
     /** EMQX licence key (5.x). Stored in a Secret, passed as `EMQX_LICENSE__KEY`. */

@@ -10,6 +10,7 @@ import { MonitorKind, MonitoringArgs, metricsServed, monitoringProblems, monitor
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
+import { TlsArgs, TlsShape, exampleCertificateWarning, tlsProblems, tlsShape, tlsStructureProblems } from "./tls";
 import {
     NODE_PORT_RANGE,
     entrypointValueProblem,
@@ -75,6 +76,10 @@ export interface CheckedArgs {
     /** Scheduling and pod options as given (checked; the plan applies the defaults). */
     readonly placement?: Unwrapped<PlacementArgs>;
     readonly pod?: Unwrapped<PodArgs>;
+    /** TLS as given (checked; the plan makes the settings and the Certificate). */
+    readonly tls?: Unwrapped<TlsArgs>;
+    /** Whether a Certificate exists and the dashboard serves HTTPS; undefined without `tls`. */
+    readonly tlsShape?: TlsShape;
     /** More than one node: a PodDisruptionBudget keeps a drain from stopping two at once. */
     readonly createPodDisruptionBudget: boolean;
     /** The scrape object as given (checked); undefined: none. */
@@ -102,6 +107,7 @@ export type ClusterShape = Pick<
     | "createPodDisruptionBudget"
     | "monitorKind"
     | "ingressRoutes"
+    | "tlsShape"
     | "warnings"
 >;
 
@@ -775,6 +781,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const problems = new Problems();
     const warnings: string[] = [];
     checkPlainStructure(args, problems);
+    problems.list.push(...tlsStructureProblems(args.tls));
     if (problems.list.length > 0) {
         throw new EmqxArgsError(componentName, problems.list);
     }
@@ -793,6 +800,11 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const emqxConfig = checkEmqxConfig(args, problems, context);
     const autoclean = known(args.autoclean);
     checkKnown(problems, "autoclean", autoclean, context);
+    problems.list.push(...tlsProblems(args.tls as Unwrapped<TlsArgs> | undefined, { version, emqxConfig, externalHostGiven: args.externalHost !== undefined }));
+    const exampleCertificate = exampleCertificateWarning(args.tls, service.serviceType, emqxConfig);
+    if (exampleCertificate) {
+        warnings.push(exampleCertificate);
+    }
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     const scheduling = checkScheduling(args, base, replicas, version, problems);
     const exposure = checkExposure(args, base, version, emqxConfig, problems, warnings);
@@ -818,6 +830,8 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         changeGuard: args.changeGuard ?? true,
         ...scheduling,
         containers: known(args.containers) as Unwrapped<ContainersArgs> | undefined,
+        tls: args.tls as Unwrapped<TlsArgs> | undefined,
+        tlsShape: tlsShape(args.tls),
         createPodDisruptionBudget: replicas > 1,
         ...exposure,
         warnings,

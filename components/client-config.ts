@@ -1,5 +1,8 @@
 import { formatUrl } from "./outputs";
 import { ClusterPlan } from "./plan";
+import { TLS_SECRET_KEYS } from "./tls";
+
+const TLS_CA_KEY = TLS_SECRET_KEYS.ca;
 
 /*
  * The `clientConfig` output: everything an MQTT client needs to connect, as plain data. Only interfaces and
@@ -43,13 +46,37 @@ export interface MqttListeners {
     wss: MqttListenerConfig;
 }
 
+/** A key of a Kubernetes Secret: where a client (or `kubectl`) reads a value the stack does not copy. */
+export interface SecretKeyReference {
+    /** Secret name, in the cluster's namespace. */
+    name: string;
+    /** Key in the Secret's data, e.g. `ca.crt`. */
+    key: string;
+}
+
 /** What a client needs to trust the TLS listeners (`mqtts`, `wss`). */
 export interface ClientTlsConfig {
     /**
-     * PEM CA certificate that signs the listeners' server certificate. Undefined when there is no CA this stack can
-     * vouch for: by default EMQX serves the example certificate built into its image (see `note`).
+     * PEM CA certificate that signs the listeners' server certificate, as given in `tls.caCertificate`. Undefined
+     * when none was given (see `caSecret`) and without `tls`: EMQX then serves the example certificate built into its
+     * image (see `note`).
      */
     caCertificate?: string;
+    /**
+     * Where the cluster keeps that CA, with `tls.caFromSecret`: the TLS Secret's `ca.crt`
+     * (`kubectl -n <namespace> get secret <name> -o jsonpath='{.data.ca\.crt}' | base64 -d`).
+     */
+    caSecret?: SecretKeyReference;
+    /**
+     * The name clients outside the cluster verify in the server certificate (TLS SNI and host check):
+     * `externalHost` when it is set, otherwise the client Service's in-cluster name. Undefined without `tls`.
+     */
+    serverName?: string;
+    /**
+     * The name pods in the cluster verify: `<service>.<namespace>.svc.<clusterDomain>` (`externalHost` with
+     * `tls.certificate.inClusterNames: false`). Undefined without `tls`.
+     */
+    internalServerName?: string;
     /** Where the server certificate comes from and what a client must do to connect over TLS. */
     note: string;
 }
@@ -117,6 +144,27 @@ function endpoint(scheme: string, hostPort: HostPort, path?: string): MqttEndpoi
 }
 
 function tlsConfig(plan: ClusterPlan, tlsSettings: string[]): ClientTlsConfig {
+    const { tls } = plan;
+    if (tls) {
+        const source = tls.certificate
+            ? `the cert-manager Certificate ${tls.certificate.name} (issuer ${tls.certificate.issuerRef.kind} ${tls.certificate.issuerRef.name}), written to the Secret ${tls.secretName}`
+            : `the Secret ${tls.secretName}`;
+        const trust = tls.caCertificate
+            ? "trust caCertificate"
+            : tls.caFromSecret
+              ? `trust the CA in the Secret ${tls.secretName}, key ${TLS_CA_KEY}`
+              : "trust the CA that issued it (your issuer's CA, or a public CA your clients already trust)";
+        return {
+            caCertificate: tls.caCertificate,
+            caSecret: tls.caFromSecret ? { name: tls.secretName, key: TLS_CA_KEY } : undefined,
+            serverName: tls.serverName,
+            internalServerName: tls.internalServerName,
+            note:
+                `mqtts (8883) and wss (8084)${tls.dashboard ? " and the dashboard (HTTPS 18084)" : ""} serve the ` +
+                `certificate of ${source}: ${trust}, and verify the host name ${tls.serverName} ` +
+                `(${tls.internalServerName} from inside the cluster).`,
+        };
+    }
     if (tlsSettings.length > 0) {
         return {
             caCertificate: undefined,

@@ -6,6 +6,7 @@ import { ClientConfig, buildClientConfig } from "./client-config";
 import { ClusterShape, EmqxArgsError, checkShape, valueProblems } from "./checks";
 import { KEPT_SECRET_OPTIONS, generateSecretValue, secretValue } from "./generated-secret";
 import { buildCredentialsSecret, buildSecret, buildSettingsConfigMap } from "./objects/configuration";
+import { CERTIFICATE_TYPE, buildTlsCertificate } from "./objects/certificate";
 import { buildPodDisruptionBudget } from "./objects/disruption";
 import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAccount } from "./objects/rbac";
 import { buildClientService, buildDashboardService, buildHeadlessService } from "./objects/services";
@@ -50,12 +51,16 @@ function serverSideApplyDisabled(): boolean {
 export class EmqxCluster extends pulumi.ComponentResource {
     /** The MQTT (1883) NodePort: the pinned one or the one Kubernetes allocated. Undefined for ClusterIP. */
     public readonly nodePort: pulumi.Output<number | undefined>;
-    /** The dashboard (18083) NodePort of the dashboard Service. Undefined while it is ClusterIP (the default). */
+    /**
+     * The dashboard's NodePort (of 18083, or of 18084 with `tls.dashboard`) on the dashboard Service. Undefined while
+     * it is ClusterIP (the default).
+     */
     public readonly dashboardNodePort: pulumi.Output<number | undefined>;
     /**
      * The dashboard for a browser, by `dashboard.service.type`: ClusterIP (default), the in-cluster URL
      * `http://<clusterName>-dashboard.<namespace>.svc.<clusterDomain>:18083` (from outside: `kubectl port-forward`, see
-     * the README); NodePort, `http://<externalHost>:<dashboardNodePort>`; LoadBalancer, its address and 18083.
+     * the README); NodePort, `http://<externalHost>:<dashboardNodePort>`; LoadBalancer, its address and 18083. With
+     * `tls.dashboard`, `https://` and the HTTPS listener's port (18084, or its NodePort).
      */
     public readonly dashboardUrl: pulumi.Output<string>;
     /**
@@ -167,6 +172,17 @@ export class EmqxCluster extends pulumi.ComponentResource {
             replaceOnChanges: ["*"],
         });
         const headless = new k8s.core.v1.Service(`${name}-headless`, fromPlan(plan, buildHeadlessService, ["metadata", "spec"]), child());
+        const tlsObjects: pulumi.Resource[] = [];
+        if (shape.tlsShape?.certificate) {
+            // Created before the pods, which mount the Secret cert-manager writes for it.
+            tlsObjects.push(
+                new k8s.apiextensions.CustomResource(
+                    `${name}-tls`,
+                    { ...CERTIFICATE_TYPE, ...fromPlan(plan, buildTlsCertificate, ["metadata", "spec"]) },
+                    child(),
+                ),
+            );
+        }
 
         // Each volume generation is its own StatefulSet resource: bumping it creates the new StatefulSet on new
         // claims before the old one is deleted, rather than replacing an object whose immutable fields changed,
@@ -178,7 +194,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 "spec",
             ]),
             {
-                ...child([...rbac, headless, settings, secret, credentials]),
+                ...child([...rbac, headless, settings, secret, credentials, ...tlsObjects]),
                 // The claim template is immutable; a larger storageSize reaches the claims through the resize
                 // patches below instead.
                 ignoreChanges: shape.persistence ? [CLAIM_TEMPLATE_SIZE_PATH] : [],
@@ -219,8 +235,9 @@ export class EmqxCluster extends pulumi.ComponentResource {
         const dashboardExposure: ListenerService = { service: dashboardService, internalHost: (p) => p.names.dashboardServiceFqdn };
         const endpoint = (listener: "mqtt" | "mqtts" | "ws" | "wss") => externalEndpoint(plan, clientExposure, listener);
         this.nodePort = listenerNodePort(clientExposure, "mqtt");
-        this.dashboardNodePort = listenerNodePort(dashboardExposure, "dashboard");
-        this.dashboardUrl = url("http", externalEndpoint(plan, dashboardExposure, "dashboard"));
+        const dashboardListener = shape.tlsShape?.dashboard ? "dashboard-tls" : "dashboard";
+        this.dashboardNodePort = listenerNodePort(dashboardExposure, dashboardListener);
+        this.dashboardUrl = url(shape.tlsShape?.dashboard ? "https" : "http", externalEndpoint(plan, dashboardExposure, dashboardListener));
         this.headlessServiceName = headless.metadata.name;
         this.statefulSetName = statefulSet.metadata.name;
         this.namespace = plan.apply((p) => p.namespace);

@@ -17,6 +17,7 @@ export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesAr
 export { ContainersArgs, ExtraContainerArgs } from "./extras";
 export { MetricsBasicAuthArgs, MonitorKind, MonitoringArgs } from "./monitoring";
 export { IngressArgs, IngressRouteArgs } from "./ingress";
+export { TlsArgs, TlsCertificateArgs, TlsIssuerRefArgs } from "./tls";
 export {
     ClientAuthConfig,
     ClientConfig,
@@ -24,4 +25,5 @@ export {
     MqttEndpoint,
     MqttListenerConfig,
     MqttListeners,
+    SecretKeyReference,
 } from "./client-config";

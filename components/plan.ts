@@ -9,18 +9,22 @@ import { IngressPlan, planIngresses } from "./ingress";
 import { MonitoringPlan, metricsServed, monitoringSettings, planMonitoring } from "./monitoring";
 import { PlacementPlan, planPlacement } from "./placement";
 import { membershipSettings } from "./membership";
-import { DASHBOARD_PORT, LISTENER_PORTS } from "./ports";
+import { DASHBOARD_PORT, DASHBOARD_TLS_PORT, LISTENER_PORTS } from "./ports";
+import { TLS_DIR, TLS_VOLUME, TlsPlan, planTls } from "./tls";
 import { VersionProfile } from "./versions";
 
-export type ListenerName = keyof NodePortsArgs | "dashboard" | "api";
+export type ListenerName = keyof NodePortsArgs | "dashboard" | "dashboard-tls" | "api";
 
 /** A port the pods serve to clients or operators, and the Service that carries it. */
 export interface Listener {
     readonly name: ListenerName;
     readonly port: number;
     readonly tls: boolean;
-    /** `client`: the MQTT listeners; `dashboard`: the dashboard, REST API and 4.x's management API. */
-    readonly service: "client" | "dashboard";
+    /**
+     * `client`: the MQTT listeners; `dashboard`: the dashboard, REST API and 4.x's management API; `pod`: on no
+     * Service (the plain dashboard port when the dashboard Service carries HTTPS; the probes still use it).
+     */
+    readonly service: "client" | "dashboard" | "pod";
     /** The pinned NodePort, if any. */
     readonly nodePort?: number;
 }
@@ -91,6 +95,8 @@ export interface ClusterPlan {
     readonly externalHost: string;
     readonly resources?: pulumi.Unwrap<ResourcesArgs>;
     readonly etcdTlsSecretName?: string;
+    /** The user's certificate for the TLS listeners; undefined: the image's example certificate. */
+    readonly tls?: TlsPlan;
     readonly createPodDisruptionBudget: boolean;
     /** What the change guard compares between the running cluster and this plan. */
     readonly guard: ChangeGuardState;
@@ -136,9 +142,22 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
                 : undefined,
     });
 
+    const tls = planTls(checked.tls, {
+        version,
+        names,
+        ipFamily: checked.ipFamily,
+        serviceType: checked.serviceType,
+        externalHost: args.externalHost,
+    });
+    const dashboardNodePort = checked.dashboardService.nodePort;
     const listeners: Listener[] = [
         ...LISTENER_PORTS.map((l) => ({ ...l, service: "client" as const, nodePort: checked.nodePorts[l.name] })),
-        { name: "dashboard", port: DASHBOARD_PORT, tls: false, service: "dashboard", nodePort: checked.dashboardService.nodePort },
+        ...(tls?.dashboard
+            ? [
+                  { name: "dashboard" as const, port: DASHBOARD_PORT, tls: false, service: "pod" as const },
+                  { name: "dashboard-tls" as const, port: DASHBOARD_TLS_PORT, tls: true, service: "dashboard" as const, nodePort: dashboardNodePort },
+              ]
+            : [{ name: "dashboard" as const, port: DASHBOARD_PORT, tls: false, service: "dashboard" as const, nodePort: dashboardNodePort }]),
     ];
     if (version.managementPort !== undefined) {
         listeners.push({ name: "api", port: version.managementPort, tls: false, service: "dashboard" });
@@ -152,6 +171,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         ...monitoringSettings(checked.monitoring, version),
         [version.dashboardUsernamePath]: checked.dashboardUsername,
         ...membershipSettings(checked.autoclean, version),
+        ...tls?.settings,
         ...checked.emqxConfig,
     };
     const extraProblems = extrasProblems(checked.containers, {
@@ -159,7 +179,12 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             ...Object.values(POD_ENV_NAMES),
             ...[...Object.keys(settings), "node.cookie", version.dashboardPasswordPath, ...(version.licenseKeyPath ? [version.licenseKeyPath] : [])].map(settingEnvName),
         ]),
-        volumes: { data: DATA_DIR, log: LOG_DIR, ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}) },
+        volumes: {
+            data: DATA_DIR,
+            log: LOG_DIR,
+            ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}),
+            ...(tls ? { [TLS_VOLUME]: TLS_DIR } : {}),
+        },
         containerName: EMQX_CONTAINER,
         managedSetting: (path) => {
             const managed = managedSetting(path, version);
@@ -212,6 +237,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         externalHost: args.externalHost ?? DEFAULTS.externalHost,
         resources: args.resources,
         etcdTlsSecretName: discovery.mode === "etcd" ? etcd?.tlsSecretName : undefined,
+        tls,
         createPodDisruptionBudget: checked.createPodDisruptionBudget,
         guard: {
             clusterName: checked.base,

@@ -11,6 +11,9 @@ export const LISTENER_PORTS: readonly { name: keyof NodePortsArgs; port: number;
 /** The dashboard and REST API, on 4.x and 5.x alike; served by the dashboard Service. */
 export const DASHBOARD_PORT = 18083;
 
+/** The dashboard's HTTPS listener (4.x and 5.x default), served only with `tls.dashboard`. */
+export const DASHBOARD_TLS_PORT = 18084;
+
 /** The 5.x listener type of each MQTT listener (`listeners.<type>.default`); 4.x names them `listener.<type>.external`. */
 export const MQTT_LISTENER_TYPES = { mqtt: "tcp", mqtts: "ssl", ws: "ws", wss: "wss" } as const;
 

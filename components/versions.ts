@@ -1,6 +1,6 @@
 import * as semver from "semver";
 import { DiscoveryMode } from "./args";
-import { LISTENER_PORTS, MQTT_LISTENER_TYPES } from "./ports";
+import { DASHBOARD_TLS_PORT, LISTENER_PORTS, MQTT_LISTENER_TYPES } from "./ports";
 
 /**
  * Everything that differs between EMQX releases, as data. A version resolves to one family row plus the gates
@@ -68,6 +68,11 @@ const GATES = {
     telemetryPlugin: "4.2.0",
     /** The entrypoint merges `EMQX_LOADED_PLUGINS` into `data/loaded_plugins` instead of overwriting it. */
     mergedPluginList: "4.2.4",
+    /**
+     * The dashboard's HTTPS listener takes its files under `dashboard.listeners.https.ssl_options`; 5.0.x and 5.1.0
+     * take them directly under `dashboard.listeners.https` (emqx_dashboard_schema.erl at tags v5.1.0 and v5.1.1).
+     */
+    dashboardSslOptions: "5.1.1",
 } as const;
 
 /** Whether the Prometheus endpoint asks a scraper for credentials, and which. */
@@ -157,6 +162,23 @@ const IPV6_SETTINGS_5X: Readonly<Record<string, string>> = {
     // A port-only bind plus inet6 listens on every IPv6 address (and IPv4-mapped ones) in every 5.x release.
     "dashboard.listeners.http.inet6": "true",
 };
+
+/**
+ * The 4.x dashboard's HTTPS listener: `dashboard.listener.https = 18084` and its files under the same path
+ * (`emqx_dashboard.conf` and `.schema` at tags v4.3.x, v4.4.x). The 4.0-4.2 images write settings into the
+ * configuration files with their entrypoint, which only replaces keys the files already hold; the dashboard's
+ * file there comes from a separate plugin repository whose HTTPS keys could not be checked for each release.
+ */
+function dashboardTls4(family: VersionFamily): Pick<VersionSettings, "dashboardTls" | "dashboardTlsLimit"> {
+    return family.name === "4.0-4.2"
+        ? {
+              dashboardTlsLimit:
+                  "the 4.0-4.2 images' entrypoint only rewrites settings their configuration files already hold, and " +
+                  "which HTTPS keys the dashboard plugin's file holds in each of these releases is not established; " +
+                  "use EMQX 4.3 or later for tls.dashboard, or reach the dashboard through kubectl port-forward",
+          }
+        : { dashboardTls: { enable: { "dashboard.listener.https": String(DASHBOARD_TLS_PORT) }, filePath: "dashboard.listener.https" } };
+}
 
 const IPV6_CLUSTER_RPC_LIMIT =
     "cluster RPC (gen_rpc) listens and connects over IPv4 only before EMQX 5.3.1, which added rpc.listen_address " +
@@ -268,6 +290,17 @@ export interface VersionSettings {
     readonly autocleanDefault?: string;
     /** Why `cluster.autoclean` does nothing on this release, and what to do instead; undefined where it works. */
     readonly autocleanLimit?: string;
+    /**
+     * Where the TLS listeners take their certificate files: the configuration path that `.certfile`, `.keyfile` and
+     * `.cacertfile` complete, per MQTT listener (4.x `etc/emqx.conf`, 5.x `emqx_schema.erl`, every tag of the family).
+     */
+    readonly tlsFilePaths: { readonly mqtts: string; readonly wss: string };
+    /**
+     * The dashboard's HTTPS listener (18084): the settings that turn it on and the path its files complete; undefined
+     * where the component cannot turn it on (`dashboardTlsLimit` says why).
+     */
+    readonly dashboardTls?: { readonly enable: Readonly<Record<string, string>>; readonly filePath: string };
+    readonly dashboardTlsLimit?: string;
 }
 
 /** A parsed, supported EMQX version and everything the component needs to know about it. */
@@ -349,6 +382,8 @@ export function resolveVersion(input: string): VersionProfile | string {
                   parsesHocon: false,
                   authenticationConsole: "the auth plugins (Plugins)",
                   autocleanDefault: "5m",
+                  tlsFilePaths: { mqtts: "listener.ssl.external", wss: "listener.wss.external" },
+                  ...dashboardTls4(family),
               }
             : {
                   healthPort: 18083,
@@ -369,6 +404,11 @@ export function resolveVersion(input: string): VersionProfile | string {
                   ...(atLeast(GATES.autocleanTakesEffect)
                       ? { autocleanDefault: "1h" }
                       : { autocleanLimit: AUTOCLEAN_IGNORED_5_0 }),
+                  tlsFilePaths: { mqtts: "listeners.ssl.default.ssl_options", wss: "listeners.wss.default.ssl_options" },
+                  dashboardTls: {
+                      enable: { "dashboard.listeners.https.enable": "true", "dashboard.listeners.https.bind": String(DASHBOARD_TLS_PORT) },
+                      filePath: atLeast(GATES.dashboardSslOptions) ? "dashboard.listeners.https.ssl_options" : "dashboard.listeners.https",
+                  },
               };
     return {
         ...settings,

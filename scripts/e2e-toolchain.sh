@@ -11,8 +11,9 @@
 # pulumi-resource-pulumi-nodejs (the dynamic-provider shim) and
 # pulumi-language-nodejs (our stand-in for the Node.js language host,
 # e2e/language-host/, copied to share/language-host/); share/ holds KWOK's
-# stages and the Prometheus Operator's ServiceMonitor and PodMonitor CRDs
-# (share/prometheus-operator-crds.yaml). See e2e/TOOLCHAIN.md
+# stages, the Prometheus Operator's ServiceMonitor and PodMonitor CRDs
+# (share/prometheus-operator-crds.yaml) and cert-manager's Certificate CRD
+# (share/cert-manager-crds-<version>.yaml). See e2e/TOOLCHAIN.md
 # for the versions and why each piece is built this way.
 #
 # Every run checks each expected piece and builds or installs only the missing
@@ -33,6 +34,7 @@ PULUMI_VERSION=v3.248.0      # pulumi pkg/v3 + sdk/v3; npm @pulumi/pulumi 3.248.
 PULUMI_K8S_VERSION=4.25.0    # npm @pulumi/kubernetes; provider/v4 pseudo-version in its go.mod
 PULUMI_YAML_VERSION=v1.25.0  # github.com/pulumi/pulumi-yaml, required in its wrapper's go.mod
 PROMETHEUS_OPERATOR_VERSION=v0.85.0  # github.com/prometheus-operator/prometheus-operator: its CRD manifests
+CERT_MANAGER_VERSION=v1.21.2 # github.com/cert-manager/cert-manager: its Certificate CRD (no controller runs)
 LAYOUT=1                     # bump when the build steps change the binaries
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,6 +55,8 @@ BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kine kwo
 HOST_SRC="$REPO_ROOT/e2e/language-host/main.js"
 HOST_COPY="$DIR/share/language-host/main.js"
 MONITORING_CRDS="$DIR/share/prometheus-operator-crds.yaml"
+# Named with its version, so another version is a missing piece, installed next to the other pieces.
+CERT_MANAGER_CRDS="$DIR/share/cert-manager-crds-$CERT_MANAGER_VERSION.yaml"
 
 have() { local f; for f in "$@"; do [[ -x "$BIN/$f" ]] || return 1; done; }
 # Prints each expected piece that is missing (or, for the language host, older than the repository's).
@@ -61,6 +65,7 @@ missing() {
   for f in "${BINARIES[@]}"; do have "$f" || echo "bin/$f"; done
   [[ -s "$DIR/share/kwok-stages.yaml" ]] || echo "share/kwok-stages.yaml"
   [[ -s "$MONITORING_CRDS" ]] || echo "share/prometheus-operator-crds.yaml"
+  grep -qs "certificates.cert-manager.io" "$CERT_MANAGER_CRDS" || echo "share/cert-manager-crds-$CERT_MANAGER_VERSION.yaml"
   cmp -s "$HOST_SRC" "$HOST_COPY" || echo "share/language-host/main.js"
 }
 
@@ -242,6 +247,22 @@ install_monitoring_crds() {
   say "installed the Prometheus Operator $PROMETHEUS_OPERATOR_VERSION ServiceMonitor and PodMonitor CRDs"
 }
 [[ -s "$MONITORING_CRDS" ]] || install_monitoring_crds
+# 9. cert-manager's Certificate CRD, from its Go module's deploy/crds, so the API
+#    server accepts the Certificates the component creates (tls.certificate).
+install_cert_manager_crds() {
+  local tmp cdir
+  tmp=$(mktemp -d)
+  # Outside any module: only the module's files are wanted, nothing is built.
+  cdir=$(cd "$tmp" && GOFLAGS= go mod download -json "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rmdir "$tmp"
+  local crd="$cdir/deploy/crds/cert-manager.io_certificates.yaml"
+  [[ -f "$crd" ]] || die "no Certificate CRD at $crd (cert-manager $CERT_MANAGER_VERSION)"
+  mkdir -p "$DIR/share"
+  cp "$crd" "$CERT_MANAGER_CRDS.tmp" && chmod u+w "$CERT_MANAGER_CRDS.tmp" && mv "$CERT_MANAGER_CRDS.tmp" "$CERT_MANAGER_CRDS"
+  say "installed cert-manager $CERT_MANAGER_VERSION's Certificate CRD"
+}
+grep -qs "certificates.cert-manager.io" "$CERT_MANAGER_CRDS" || install_cert_manager_crds
 
 todo=$(missing)
 [[ -z "$todo" ]] || die "still missing in $DIR: $(echo $todo)"

@@ -118,7 +118,7 @@ describe("the change guard", () => {
         assert.ok(!d.resources.some((r) => r.type.startsWith("pulumi-nodejs:dynamic")), "a dynamic resource is left");
         assert.match(d.warnings.join("\n"), /changeGuard is false: nothing refuses an update/);
         assert.ok(kubernetesObjects(d.resources).some((r) => r.type === TYPES.statefulSet));
-        assert.deepStrictEqual((await deploy({ externalHost: "mqtt.example.com" })).warnings, []);
+        assert.deepStrictEqual((await deploy({ externalHost: "mqtt.example.com", tls: { secretName: "mqtt-tls" } })).warnings, []);
     });
 
     it("is the only dynamic-provider resource: the secrets need none", async () => {

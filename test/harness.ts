@@ -363,5 +363,6 @@ export const TYPES = {
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
     podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+    certificate: "kubernetes:cert-manager.io/v1:Certificate",
     component: "emqx:index:EmqxCluster",
 } as const;

@@ -191,10 +191,12 @@ describe("values that would be accepted but mean something else", () => {
     });
 
     it("warns at preview when a NodePort cluster's URLs use the default externalHost, localhost", async () => {
-        const warned = (await deploy({ serviceType: "NodePort" })).warnings;
+        // Without tls, NodePort and LoadBalancer clusters are also warned about the image's example certificate.
+        const tls = { secretName: "mqtt-tls" };
+        const warned = (await deploy({ serviceType: "NodePort", tls })).warnings;
         assert.strictEqual(warned.length, 1);
         assert.match(warned[0], /externalHost is not set: .*"localhost", which reaches the NodePorts only on a machine with port mappings/);
-        for (const args of [{ externalHost: "localhost" }, { externalHost: "mqtt.example.com" }, { serviceType: "ClusterIP" as const }, { serviceType: "LoadBalancer" as const }]) {
+        for (const args of [{ externalHost: "localhost", tls }, { externalHost: "mqtt.example.com", tls }, { serviceType: "ClusterIP" as const }, { serviceType: "LoadBalancer" as const, tls }]) {
             assert.deepStrictEqual((await deploy(args)).warnings, [], JSON.stringify(args));
         }
     });

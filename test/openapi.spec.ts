@@ -10,13 +10,14 @@ import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { PodMonitor, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
 import { EmqxClusterArgs } from "../components";
 import { RegisteredResource, TYPES, kubernetesObjects } from "./harness";
 import { deploy } from "./deploy";
 
 /**
  * The maintained Kubernetes OpenAPI models, by the Pulumi type of the object they validate; the Prometheus Operator's
- * from the OpenAPI schema of its CRDs.
+ * monitors and cert-manager's Certificate by the models generated from the OpenAPI schema of their CRDs.
  */
 const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.serviceAccount]: (o) => new ServiceAccount(o),
@@ -30,6 +31,7 @@ const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.ingress]: (o) => new Ingress(o),
     [TYPES.serviceMonitor]: (o) => new ServiceMonitor(o),
     [TYPES.podMonitor]: (o) => new PodMonitor(o),
+    [TYPES.certificate]: (o) => new Certificate(o),
 };
 
 /** A patch is a partial object; validated as the claim it patches, completed with what the claim already has. */
@@ -71,6 +73,14 @@ const CASES: [string, EmqxClusterArgs][] = [
     ["etcd with TLS, ClusterIP", { discovery: "etcd", serviceType: "ClusterIP", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],
     ["single node without persistence", { discovery: "manual", replicas: 1, persistence: false }],
     ["licensed 5.10 cluster", { version: "5.10.1", licenseKey: "key" }],
+    ["TLS from an existing Secret, with the dashboard", { tls: { secretName: "mqtt-tls", caFromSecret: true, dashboard: true }, dashboard: { service: { type: "NodePort" } } }],
+    [
+        "TLS from a cert-manager Certificate",
+        {
+            externalHost: "203.0.113.7",
+            tls: { certificate: { issuerRef: { name: "letsencrypt", kind: "ClusterIssuer" }, dnsNames: ["mqtt.example.com"], duration: "2160h", renewBefore: "360h" } },
+        },
+    ],
     [
         "placement and pod options",
         {
@@ -140,5 +150,13 @@ describe("every object passes the Kubernetes OpenAPI schema", () => {
     it("catches an object the schema rejects", () => {
         const broken = { type: TYPES.service, name: "x", state: { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: "not-a-number" }] } } };
         assert.throws(() => validate(broken as unknown as RegisteredResource));
+    });
+
+    it("catches a Certificate cert-manager's schema rejects", () => {
+        const certificate = (spec: Record<string, unknown>) =>
+            ({ type: TYPES.certificate, name: "x", state: { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "x" }, spec } }) as unknown as RegisteredResource;
+        assert.doesNotThrow(() => validate(certificate({ secretName: "x", issuerRef: { name: "ca" } })));
+        assert.throws(() => validate(certificate({ secretName: "x" })), /issuerRef/);
+        assert.throws(() => validate(certificate({ secretName: "x", issuerRef: { name: "ca" }, privateKey: { rotationPolicy: "Sometimes" } })));
     });
 });

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../components/args";
+import { ClientConfig } from "../components";
 import { MockEngine, TYPES, isSecret, ofType, single, valueOf } from "./harness";
 import { ROOT, programEntry, projectFile, runProgram, stackConfig, stackNames } from "./stack-config";
 import * as path from "path";
@@ -111,6 +112,36 @@ describe("the Pulumi program with each stack", () => {
         assert.strictEqual(monitor.spec.podMetricsEndpoints[0].basicAuth.password.name, "emqx-metrics");
     });
 
+    it("prod serves mqtts and wss with a certificate cert-manager issues for its host; dev keeps the example one", async () => {
+        const prod = await runStack("prod");
+        const certificate = single(prod.resources, TYPES.certificate).state;
+        assert.deepStrictEqual(certificate.spec.issuerRef, { name: "mqtt-ca", kind: "ClusterIssuer", group: "cert-manager.io" });
+        assert.ok(certificate.spec.dnsNames.includes("emqx.messaging.svc.cluster.local"));
+        assert.ok(certificate.spec.dnsNames.includes("mqtt.example.com"));
+        const volumes = single(prod.resources, TYPES.statefulSet).state.spec.template.spec.volumes;
+        assert.ok(volumes.some((v: any) => v.secret?.secretName === certificate.spec.secretName));
+        assert.strictEqual((prod.outputs.clientConfig as ClientConfig).tls.serverName, "mqtt.example.com");
+        assert.deepStrictEqual((prod.outputs.clientConfig as ClientConfig).tls.caSecret, { name: "emqx-tls", key: "ca.crt" });
+        assert.deepStrictEqual(prod.warnings, []);
+        const dev = await runStack("dev");
+        assert.deepStrictEqual(ofType(dev.resources, TYPES.certificate), []);
+        assert.ok(!single(dev.resources, TYPES.statefulSet).state.spec.template.spec.volumes.some((v: any) => v.name === "server-tls"));
+    });
+
+    it("passes tlsInClusterNames and tlsDnsNames for an issuer of public names", async () => {
+        const { resources } = await runStack("prod", { tlsIssuer: "letsencrypt", tlsInClusterNames: false, tlsDnsNames: ["mqtt2.example.com"] });
+        assert.deepStrictEqual(single(resources, TYPES.certificate).state.spec.dnsNames, ["mqtt.example.com", "mqtt2.example.com"]);
+    });
+
+    it("passes tlsSecretName, tlsCaFromSecret and tlsDashboard to the component", async () => {
+        const { resources, outputs } = await runStack("dev", { tlsSecretName: "mqtt-tls", tlsCaFromSecret: true, tlsDashboard: true });
+        const volumes = single(resources, TYPES.statefulSet).state.spec.template.spec.volumes;
+        assert.ok(volumes.some((v: any) => v.name === "server-tls" && v.secret.secretName === "mqtt-tls"));
+        assert.deepStrictEqual((outputs.clientConfig as ClientConfig).tls.caSecret, { name: "mqtt-tls", key: "ca.crt" });
+        assert.match(outputs.dashboardUrl as string, /^https:\/\//);
+        assert.deepStrictEqual(ofType(resources, TYPES.certificate), []);
+    });
+
     it("passes a dashboard password set as a secret, never in plain text", async () => {
         const { resources, outputs } = await runStack("dev", { dashboardPassword: "from-config" });
         assert.strictEqual(outputs.dashboardPassword, "from-config");
@@ -150,7 +181,10 @@ describe("the Pulumi program with each stack", () => {
 
     it("lets the component warn when externalHost is left empty, and passes one that is set", async () => {
         assert.match((await runStack("dev", { externalHost: "" })).warnings.join("\n"), /externalHost is not set/);
-        assert.deepStrictEqual((await runStack("dev")).warnings, [], "dev sets externalHost: localhost explicitly");
+        // The dev stack keeps the image's example certificate, and is told so.
+        const devWarnings = (await runStack("dev")).warnings;
+        assert.deepStrictEqual(devWarnings.filter((w) => !/example certificate built into the EMQX image/.test(w)), [], "dev sets externalHost: localhost explicitly");
+        assert.strictEqual(devWarnings.length, 1);
         assert.strictEqual(projectFile().config.externalHost.default, "");
     });
 

@@ -165,6 +165,10 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "ProbeTimingArgs",
                 "ProbesArgs",
                 "ResourcesArgs",
+                "SecretKeyReference",
+                "TlsArgs",
+                "TlsCertificateArgs",
+                "TlsIssuerRefArgs",
             ],
         );
         for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint", "EnvVar", "SecretKeySelector", "Volume", "VolumeMount"]) {

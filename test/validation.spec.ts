@@ -70,10 +70,11 @@ describe("bad input is refused before any Kubernetes object is registered", () =
     });
 
     it("allows an even replica count but warns about split brain", async () => {
-        const d = await deploy({ replicas: 4, externalHost: "mqtt.example.com" });
+        const tls = { secretName: "mqtt-tls" };
+        const d = await deploy({ replicas: 4, externalHost: "mqtt.example.com", tls });
         assert.strictEqual(d.warnings.length, 1);
         assert.match(d.warnings[0], /split brain.*prefer 5/);
-        assert.deepStrictEqual((await deploy({ replicas: 3, externalHost: "mqtt.example.com" })).warnings, []);
+        assert.deepStrictEqual((await deploy({ replicas: 3, externalHost: "mqtt.example.com", tls })).warnings, []);
     });
 
     it("accepts the longest name that fits", async () => {

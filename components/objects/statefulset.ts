@@ -7,6 +7,7 @@ import { namedMetadata } from "./metadata";
 import { containerSecurityContext, podSecurityContext } from "./security";
 import { podPlacement, podTemplateMetadata, probeTiming } from "./placement";
 import { podExtras, withExtras } from "./extras";
+import { TLS_CONTENT_ANNOTATION, tlsVolume, tlsVolumeMount } from "../tls";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -70,6 +71,7 @@ function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container & { env
             { name: plan.persistence.claimTemplateName, mountPath: DATA_DIR },
             { name: "log", mountPath: LOG_DIR },
             ...(plan.etcdTlsSecretName ? [{ name: "etcd-tls", mountPath: ETCD_TLS_DIR, readOnly: true }] : []),
+            ...(plan.tls ? [tlsVolumeMount()] : []),
         ],
     };
 }
@@ -81,7 +83,16 @@ function buildVolumes(plan: ClusterPlan): Volume[] {
         ...(plan.etcdTlsSecretName
             ? [{ name: "etcd-tls", secret: { secretName: plan.etcdTlsSecretName, defaultMode: 0o440 } }]
             : []),
+        ...(plan.tls ? [tlsVolume(plan.tls)] : []),
     ];
+}
+
+/** `tls.contentHash` as a pod template annotation: a new certificate content rolls the pods. */
+function withTlsContent(plan: ClusterPlan, metadata: k8s.types.input.meta.v1.ObjectMeta): k8s.types.input.meta.v1.ObjectMeta {
+    const contentHash = plan.tls?.contentHash;
+    return contentHash === undefined
+        ? metadata
+        : { ...metadata, annotations: { ...(metadata.annotations as Record<string, string>), [TLS_CONTENT_ANNOTATION]: contentHash } };
 }
 
 export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps.v1.StatefulSetArgs {
@@ -101,7 +112,7 @@ export function buildStatefulSet(plan: ClusterPlan, inputs: PodInputs): k8s.apps
                 whenScaled: persistence.retentionOnScaleDown,
             },
             template: {
-                metadata: podTemplateMetadata(plan),
+                metadata: withTlsContent(plan, podTemplateMetadata(plan)),
                 spec: {
                     serviceAccountName: plan.names.serviceAccount,
                     automountServiceAccountToken: plan.discovery.needsApiToken,

@@ -69,6 +69,19 @@ export interface ClusterOptions {
  * CRDs). Takes about 10-20 s; throws with the components' log
  * tails when startup fails.
  */
+/**
+ * Installs cert-manager's Certificate CRD (from the toolchain's `share/cert-manager-crds-<version>.yaml`, taken from
+ * cert-manager's Go module) and waits until the API server serves it. No cert-manager controller runs: Certificates
+ * are validated against the CRD's schema and stored, and nothing issues them.
+ */
+export function installCertManagerCrds(cluster: E2eCluster): void {
+    const share = path.join(cluster.binDir, "..", "share");
+    const file = fs.readdirSync(share).find((f) => /^cert-manager-crds-.+\.yaml$/.test(f));
+    if (!file) throw new Error(`no cert-manager CRDs in ${share}: run scripts/e2e-toolchain.sh`);
+    cluster.kubectl("apply", "--server-side", "-f", path.join(share, file));
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/certificates.cert-manager.io");
+}
+
 export function startCluster(
     stateDir: string = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-cluster-")),
     options: ClusterOptions = {},
