@@ -4,6 +4,7 @@ import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
 import { MAX_STATEFULSET_NAME_LENGTH, ownedPodMetadata, statefulSetName } from "./names";
 import { PlacementArgs, PodArgs, placementProblems } from "./placement";
 import { ContainersArgs } from "./extras";
+import { AuthPlan, authProblems, planAuth } from "./auth";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
@@ -63,6 +64,8 @@ export interface CheckedArgs {
     readonly dashboardService: { readonly type: ServiceType; readonly nodePort?: number };
     readonly emqxConfig: Readonly<Record<string, string>>;
     readonly hasLicenseKey: boolean;
+    /** Client authentication and authorization, secret settings and the management application, planned. */
+    readonly auth: AuthPlan;
     readonly acknowledgedChanges: readonly string[];
     readonly changeGuard: boolean;
     /** Additions to the pods as given (checked once the component's own env is planned). */
@@ -229,6 +232,7 @@ const STRUCTURAL_ARGS = [
     "ipFamily",
     "acknowledgedChanges",
     "changeGuard",
+    "authentication",
 ] as const;
 
 function checkPlainStructure(args: EmqxClusterArgs, problems: Problems): void {
@@ -400,11 +404,12 @@ function checkTopology(args: EmqxClusterArgs, hasLicenseKey: boolean, problems: 
         problems.add(
             "licenseKey",
             `EMQX ${version.version} is a Business Source License release: without a licence key it runs a single ` +
-                `node and a second node fails with SINGLE_NODE_LICENSE. Pass licenseKey (a pulumi secret), set ` +
+                `node and a second node fails with SINGLE_NODE_LICENSE. Pass licenseKey (a pulumi secret) or licenseKeySecret, set ` +
                 `replicas to 1, or use 5.8.9, the last Apache-2.0 release`,
         );
     }
-    if (version && hasLicenseKey && !version.licenseKeyPath) {
+    const byValue = args.licenseKey !== undefined || (args as ResolvedArgs).hasLicenseKey === true;
+    if (version && byValue && !version.licenseKeyPath) {
         problems.add("licenseKey", `EMQX ${version.version} takes no licence key; remove licenseKey or use EMQX 5.x`);
     }
     return { replicas, discovery, version, mode };
@@ -661,6 +666,48 @@ function checkEmqxConfig(args: EmqxClusterArgs, problems: Problems, context: Val
     return extra as Record<string, string>;
 }
 
+/**
+ * `authentication`, `authorization`, `secretSettings` and `licenseKeySecret`: checked and planned once their values
+ * are known (those given as Outputs, through `checkArgs`). Undefined while a value is still to come.
+ */
+function checkAuth(
+    args: EmqxClusterArgs,
+    base: string,
+    version: VersionProfile | undefined,
+    emqxConfig: Record<string, string>,
+    hasLicenseKey: boolean,
+    problems: Problems,
+    warnings: string[],
+): AuthPlan | undefined {
+    const given = {
+        authentication: args.authentication,
+        authorization: args.authorization,
+        secretSettings: args.secretSettings,
+        licenseKeySecret: args.licenseKeySecret,
+    };
+    if (!version || isDeferred(given)) {
+        return undefined;
+    }
+    const authArgs = { ...(given as Unwrapped<typeof given>), hasLicenseKey };
+    const context = {
+        base,
+        version,
+        emqxConfigPaths: Object.keys(emqxConfig),
+        managedSetting: (path: string) => {
+            const managed = managedSetting(path, version);
+            return managed && `is managed by the component: ${managed.why}; ${managed.fix}`;
+        },
+    };
+    const found = authProblems(authArgs, context);
+    problems.list.push(...found);
+    if (found.length > 0) {
+        return undefined;
+    }
+    const plan = planAuth(authArgs, context);
+    warnings.push(...plan.warnings);
+    return plan;
+}
+
 function checkAcknowledged(args: EmqxClusterArgs, problems: Problems, warnings: string[]): readonly string[] {
     const acknowledged = args.acknowledgedChanges ?? [];
     if (!Array.isArray(acknowledged) || acknowledged.some((kind) => typeof kind !== "string")) {
@@ -707,8 +754,9 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         throw new EmqxArgsError(componentName, problems.list);
     }
     const hasLicenseKey = args.licenseKey !== undefined || (args as ResolvedArgs).hasLicenseKey === true;
+    const hasLicence = hasLicenseKey || args.licenseKeySecret !== undefined;
     const base = checkName(componentName, args, problems);
-    const { replicas, version, discovery, mode } = checkTopology(args, hasLicenseKey, problems, warnings);
+    const { replicas, version, discovery, mode } = checkTopology(args, hasLicence, problems, warnings);
     const context: ValueContext = { version };
     checkEtcd(args, mode, problems, context);
     const placement = checkPlacement(args, discovery, problems, context);
@@ -719,6 +767,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const clientService = checkClientService(args, service.serviceType, problems);
     const dashboard = checkDashboard(args, service.nodePorts, problems, context);
     const emqxConfig = checkEmqxConfig(args, problems, context);
+    const auth = checkAuth(args, base, version, emqxConfig, hasLicenseKey, problems, warnings);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     const scheduling = checkScheduling(args, base, replicas, version, problems);
     if (problems.list.length > 0 || !version || !discovery) {
@@ -738,6 +787,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         ...dashboard,
         emqxConfig,
         hasLicenseKey,
+        auth: auth as AuthPlan,
         acknowledgedChanges,
         changeGuard: args.changeGuard ?? true,
         ...scheduling,

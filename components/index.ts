@@ -15,6 +15,7 @@ export {
 } from "./args";
 export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesArgs } from "./placement";
 export { ContainersArgs, ExtraContainerArgs } from "./extras";
+export { AuthenticationArgs, AuthorizationArgs, AuthorizationNoMatch, AuthorizationRulesArgs, MqttUsersArgs, SecretKeyRef } from "./auth";
 export {
     ClientAuthConfig,
     ClientConfig,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClientServiceArgs, DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
+import { AuthPlan } from "./auth";
 import { ChangeGuardState } from "./changes";
 import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred, managedSetting } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
@@ -77,8 +78,10 @@ export interface ClusterPlan {
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, `emqxConfig`. */
     readonly settings: Readonly<Record<string, string>>;
     readonly dashboardUsername: string;
-    /** A licence key was given; its value reaches the pods through the Secret only. */
+    /** A licence key was given by value; it reaches the pods through the Secret only. */
     readonly hasLicenseKey: boolean;
+    /** Client authentication and authorization, settings from Secrets, the 4.x management application. */
+    readonly auth: AuthPlan;
     readonly externalHost: string;
     readonly resources?: pulumi.Unwrap<ResourcesArgs>;
     readonly etcdTlsSecretName?: string;
@@ -141,14 +144,26 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         ...discoveryKeys,
         ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
         [version.dashboardUsernamePath]: checked.dashboardUsername,
+        ...checked.auth.settings,
         ...checked.emqxConfig,
     };
     const extraProblems = extrasProblems(checked.containers, {
         envNames: new Set([
             ...Object.values(POD_ENV_NAMES),
-            ...[...Object.keys(settings), "node.cookie", version.dashboardPasswordPath, ...(version.licenseKeyPath ? [version.licenseKeyPath] : [])].map(settingEnvName),
+            ...[
+                ...Object.keys(settings),
+                "node.cookie",
+                version.dashboardPasswordPath,
+                ...(version.licenseKeyPath ? [version.licenseKeyPath] : []),
+                ...checked.auth.secretSettings.map((s) => s.path),
+            ].map(settingEnvName),
         ]),
-        volumes: { data: DATA_DIR, log: LOG_DIR, ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}) },
+        volumes: {
+            data: DATA_DIR,
+            log: LOG_DIR,
+            ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}),
+            ...Object.fromEntries(checked.auth.mounts.map((m) => [m.name, m.mountPath])),
+        },
         containerName: EMQX_CONTAINER,
         managedSetting: (path) => {
             const managed = managedSetting(path, version);
@@ -190,6 +205,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         extras: planExtras(checked.containers),
         dashboardUsername: checked.dashboardUsername,
         hasLicenseKey: checked.hasLicenseKey,
+        auth: checked.auth,
         externalHost: args.externalHost ?? DEFAULTS.externalHost,
         resources: args.resources,
         etcdTlsSecretName: discovery.mode === "etcd" ? etcd?.tlsSecretName : undefined,
@@ -211,6 +227,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             clusterDomain,
             firstNodeName: names.nodeName(0),
             ipFamily: checked.ipFamily,
+            allowAnonymous: checked.auth.allowAnonymous,
         },
         acknowledgedChanges: checked.acknowledgedChanges,
         warnings: checked.warnings,

@@ -141,6 +141,9 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         assert.deepStrictEqual(
             names.filter((name) => !kubernetesTypes.has(name) || name.endsWith("Args")).sort(),
             [
+                "AuthenticationArgs",
+                "AuthorizationArgs",
+                "AuthorizationRulesArgs",
                 "ClientAuthConfig",
                 "ClientConfig",
                 "ClientServiceArgs",
@@ -154,12 +157,14 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "MqttEndpoint",
                 "MqttListenerConfig",
                 "MqttListeners",
+                "MqttUsersArgs",
                 "NodePortsArgs",
                 "PlacementArgs",
                 "PodArgs",
                 "ProbeTimingArgs",
                 "ProbesArgs",
                 "ResourcesArgs",
+                "SecretKeyRef",
             ],
         );
         for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint", "EnvVar", "SecretKeySelector", "Volume", "VolumeMount"]) {

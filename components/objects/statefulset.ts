@@ -38,6 +38,10 @@ export function buildPodEnv(plan: ClusterPlan, inputs: PodInputs): EnvVar[] {
     if (plan.hasLicenseKey && plan.version.licenseKeyPath) {
         env.push(secretEnv(settingEnvName(plan.version.licenseKeyPath), inputs.secretName, SECRET_KEYS.licenseKey));
     }
+    // Settings whose values are secrets, read by the kubelet from their Secrets: never in the ConfigMap or the state.
+    for (const { path, secretName, key } of plan.auth.secretSettings) {
+        env.push(secretEnv(settingEnvName(path), secretName, key));
+    }
     return env;
 }
 
@@ -69,6 +73,7 @@ function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container & { env
             { name: plan.persistence.claimTemplateName, mountPath: DATA_DIR },
             { name: "log", mountPath: LOG_DIR },
             ...(plan.etcdTlsSecretName ? [{ name: "etcd-tls", mountPath: ETCD_TLS_DIR, readOnly: true }] : []),
+            ...plan.auth.mounts,
         ],
     };
 }
@@ -80,6 +85,7 @@ function buildVolumes(plan: ClusterPlan): Volume[] {
         ...(plan.etcdTlsSecretName
             ? [{ name: "etcd-tls", secret: { secretName: plan.etcdTlsSecretName, defaultMode: 0o440 } }]
             : []),
+        ...plan.auth.volumes,
     ];
 }
 
