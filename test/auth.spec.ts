@@ -380,3 +380,38 @@ describe("what containers may not replace", () => {
         assert.ok(mountOf(d, "etc"));
     });
 });
+
+describe("the program's authentication settings", () => {
+    async function render(stack: string, overrides: Record<string, unknown> = {}) {
+        const { runProgram, stackConfig } = await import("./stack-config");
+        const run = await new MockEngine().run(runProgram, { config: stackConfig(stack, overrides) });
+        return { run, outputs: run.value as Record<string, import("@pulumi/pulumi").Output<unknown>> };
+    }
+
+    it("the prod stack authenticates clients and exports the generated user's password as a secret", async () => {
+        const { run, outputs } = await render("prod");
+        assert.match(single(run.resources, TYPES.configMap).state.data.EMQX_AUTHENTICATION, /built_in_database/);
+        assert.strictEqual(await isSecret(outputs.mqttPassword), true);
+        assert.strictEqual(await valueOf(outputs.mqttUsername), "mqtt");
+    });
+
+    it("passes the users Secret, the ACL file, the licence Secret and allowAnonymous from the stack config", async () => {
+        const { run } = await render("dev", {
+            mqttUsersSecret: "fleet-users",
+            mqttUsersKey: "users.json",
+            authorizationSecret: "mqtt-acl",
+            authorizationNoMatch: "allow",
+            licenseKeySecretName: "emqx-licence",
+        });
+        const pod = single(run.resources, TYPES.statefulSet).state.spec.template.spec;
+        const volumes = Object.fromEntries(pod.volumes.map((v: any) => [v.name, v]));
+        assert.strictEqual(volumes["mqtt-users"].secret.secretName, "fleet-users");
+        assert.deepStrictEqual(volumes["mqtt-users"].secret.items, [{ key: "users.json", path: "users.json" }]);
+        assert.strictEqual(volumes.acl.secret.secretName, "mqtt-acl");
+        assert.strictEqual(single(run.resources, TYPES.configMap).state.data.EMQX_AUTHORIZATION__NO_MATCH, "allow");
+        const licence = pod.containers[0].env.find((e: any) => e.name === "EMQX_LICENSE__KEY");
+        assert.deepStrictEqual(licence.valueFrom.secretKeyRef, { name: "emqx-licence", key: "license.key" });
+        const anonymous = await render("dev", { allowAnonymous: true });
+        assert.strictEqual(single(anonymous.run.resources, TYPES.configMap).state.data.EMQX_AUTHENTICATION, undefined);
+    });
+});
