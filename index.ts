@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, IngressArgs, IpFamily, MonitorKind, PlacementArgs, PodArgs, ServiceType, VolumeRetention } from "./components";
+import { AuthorizationNoMatch, DiscoveryMode, EmqxCluster, EmqxClusterArgs, IngressArgs, IpFamily, MonitorKind, PlacementArgs, PodArgs, ServiceType, VolumeRetention } from "./components";
 
 // Every key read here is declared, with its default, in Pulumi.yaml.
 const config = new pulumi.Config();
@@ -97,6 +97,24 @@ const args: EmqxClusterArgs = {
     },
     licenseKey: secret("licenseKey"),
     tls,
+    licenseKeySecret: text("licenseKeySecretName")
+        ? { name: text("licenseKeySecretName") as string, key: config.require("licenseKeySecretKey") }
+        : undefined,
+    authentication: {
+        allowAnonymous: config.getBoolean("allowAnonymous"),
+        users: text("mqttUsersSecret") ? { secretName: text("mqttUsersSecret") as string, key: text("mqttUsersKey") } : undefined,
+    },
+    authorization:
+        text("authorizationConfigMap") || text("authorizationSecret")
+            ? {
+                  rules: {
+                      configMapName: text("authorizationConfigMap"),
+                      secretName: text("authorizationSecret"),
+                      key: text("authorizationKey"),
+                  },
+                  noMatch: text("authorizationNoMatch") as AuthorizationNoMatch | undefined,
+              }
+            : undefined,
     emqxConfig: pairsFromLines("emqxConfig", "mqtt.max_packet_size=2MB"),
     monitoring: monitorKind
         ? {
@@ -123,5 +141,9 @@ export const headlessServiceName = cluster.headlessServiceName;
 export const nodeNames = cluster.nodeNames;
 export const dashboardUsername = cluster.dashboardUsername;
 export const dashboardPassword = cluster.dashboardPassword;
+export const mqttUsername = cluster.mqttUsername;
+export const mqttPassword = cluster.mqttPassword;
+export const managementAppId = cluster.managementAppId;
+export const managementAppSecret = cluster.managementAppSecret;
 export const clientConfig = cluster.clientConfig;
 export const metricsUrls = cluster.metricsUrls;

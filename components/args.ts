@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AuthenticationArgs, AuthorizationArgs, SecretKeyRef } from "./auth";
 import { ContainersArgs } from "./extras";
 import { IngressArgs } from "./ingress";
 import { MonitoringArgs } from "./monitoring";
@@ -274,6 +275,33 @@ export interface EmqxClusterArgs {
     dashboard?: pulumi.Input<DashboardArgs>;
     /** EMQX licence key (5.x). Stored in a Secret, passed as `EMQX_LICENSE__KEY`. */
     licenseKey?: pulumi.Input<string>;
+    /**
+     * The licence key from a Secret you manage, `{ name, key }` in the cluster's namespace, instead of `licenseKey`
+     * (5.x). Passed as `EMQX_LICENSE__KEY` with a `secretKeyRef`: the value never enters the program or its state.
+     */
+    licenseKeySecret?: pulumi.Input<SecretKeyRef>;
+    /**
+     * How MQTT clients authenticate: `{ allowAnonymous?, users? }`, plain values. Default: anonymous clients
+     * refused, password-based authentication against EMQX's built-in database with a generated user (outputs
+     * `mqttUsername`, `mqttPassword`); refused on 4.0-4.2, which cannot (set `allowAnonymous: true` there). A cluster
+     * deployed before this arg existed accepted anonymous clients: the change guard refuses turning that off until you
+     * choose (see the README's production checklist).
+     */
+    authentication?: AuthenticationArgs;
+    /**
+     * Authorization rules (EMQX's ACL file) from a ConfigMap or Secret: `{ rules: { configMapName | secretName, key? },
+     * noMatch? }`. Mounted read-only; EMQX reads it when it starts, so a change of the rules needs a restart of the
+     * pods (`kubectl rollout restart`). Default: EMQX's own rules.
+     */
+    authorization?: pulumi.Input<AuthorizationArgs>;
+    /**
+     * EMQX settings whose values are secrets, by configuration path, each from a Secret: `{ "<path>": { name, key } }`,
+     * e.g. `{ "bridges.mqtt.cloud.password": { name: "bridge-creds", key: "password" } }`. Passed as `EMQX_*`
+     * variables with a `secretKeyRef`, never through the ConfigMap or the state. 5.x parses the value as HOCON (store
+     * a string with `#` quoted). Refused: settings the component owns, paths `emqxConfig` sets, and on 4.0-4.2 paths
+     * the image's entrypoint would print to the log.
+     */
+    secretSettings?: pulumi.Input<{ [path: string]: pulumi.Input<SecretKeyRef> }>;
     /**
      * Extra EMQX settings by their configuration path, e.g. `{ "mqtt.max_packet_size": "2MB" }`. Values are
      * HOCON (5.x) or cuttlefish (4.x) values, passed as `EMQX_*` environment variables through the ConfigMap; a

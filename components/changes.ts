@@ -39,6 +39,11 @@ export interface ChangeGuardState {
     readonly firstNodeName?: string;
     /** IP family of the Services and of EMQX's listeners: `IPv4` (also when missing) or `IPv6`. */
     readonly ipFamily?: string;
+    /**
+     * Whether MQTT clients may connect without credentials. Missing in the state of a cluster deployed before
+     * client authentication existed, which accepted anonymous clients: the rules treat missing as `true`.
+     */
+    readonly allowAnonymous?: boolean;
 }
 
 /**
@@ -105,6 +110,17 @@ export function unsafeChanges(old: ChangeGuardState | undefined, next: ChangeGua
             `${oldFamily} -> ${nextFamily}: Kubernetes refuses to change a Service's primary IP family, and EMQX ` +
                 `documents no rolling change of its cluster protocol (cluster.proto_dist, emqx#11734); deploy a new ` +
                 `cluster (another clusterName) on the new family and move the clients`,
+        );
+    }
+
+    if (old.allowAnonymous !== false && next.allowAnonymous === false) {
+        // Clients connect to the Services, which every volume generation shares: a new generation does not help.
+        refuse(
+            "allowAnonymous",
+            `this cluster accepts MQTT clients without credentials, and this update turns that off: every client ` +
+                `that connects without a user name and password would be refused from the next pod restart on. Set ` +
+                `authentication: { allowAnonymous: true } to keep accepting them, or give the clients credentials ` +
+                `first (the mqttUsername and mqttPassword outputs, or your users Secret)`,
         );
     }
 

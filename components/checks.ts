@@ -7,6 +7,7 @@ import { autocleanProblem } from "./membership";
 import { ContainersArgs } from "./extras";
 import { INGRESS_ROUTES, IngressArgs, IngressRoute, ingressProblems } from "./ingress";
 import { MonitorKind, MonitoringArgs, metricsServed, monitoringProblems, monitoringWarnings } from "./monitoring";
+import { AuthPlan, authProblems, planAuth } from "./auth";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
@@ -69,6 +70,8 @@ export interface CheckedArgs {
     /** `cluster.autoclean` as given (checked); undefined: the release's default. */
     readonly autoclean?: string;
     readonly hasLicenseKey: boolean;
+    /** Client authentication and authorization, secret settings and the management application, planned. */
+    readonly auth: AuthPlan;
     readonly acknowledgedChanges: readonly string[];
     readonly changeGuard: boolean;
     /** Additions to the pods as given (checked once the component's own env is planned). */
@@ -252,6 +255,7 @@ const STRUCTURAL_ARGS = [
     "ipFamily",
     "acknowledgedChanges",
     "changeGuard",
+    "authentication",
 ] as const;
 
 /** `monitoring` and `ingress` decide which objects exist: the objects, `monitoring.kind` and each route are plain. */
@@ -451,11 +455,12 @@ function checkTopology(args: EmqxClusterArgs, hasLicenseKey: boolean, problems: 
         problems.add(
             "licenseKey",
             `EMQX ${version.version} is a Business Source License release: without a licence key it runs a single ` +
-                `node and a second node fails with SINGLE_NODE_LICENSE. Pass licenseKey (a pulumi secret), set ` +
+                `node and a second node fails with SINGLE_NODE_LICENSE. Pass licenseKey (a pulumi secret) or licenseKeySecret, set ` +
                 `replicas to 1, or use 5.8.9, the last Apache-2.0 release`,
         );
     }
-    if (version && hasLicenseKey && !version.licenseKeyPath) {
+    const byValue = args.licenseKey !== undefined || (args as ResolvedArgs).hasLicenseKey === true;
+    if (version && byValue && !version.licenseKeyPath) {
         problems.add("licenseKey", `EMQX ${version.version} takes no licence key; remove licenseKey or use EMQX 5.x`);
     }
     return { replicas, discovery, version, mode };
@@ -712,6 +717,48 @@ function checkEmqxConfig(args: EmqxClusterArgs, problems: Problems, context: Val
     return extra as Record<string, string>;
 }
 
+/**
+ * `authentication`, `authorization`, `secretSettings` and `licenseKeySecret`: checked and planned once their values
+ * are known (those given as Outputs, through `checkArgs`). Undefined while a value is still to come.
+ */
+function checkAuth(
+    args: EmqxClusterArgs,
+    base: string,
+    version: VersionProfile | undefined,
+    emqxConfig: Record<string, string>,
+    hasLicenseKey: boolean,
+    problems: Problems,
+    warnings: string[],
+): AuthPlan | undefined {
+    const given = {
+        authentication: args.authentication,
+        authorization: args.authorization,
+        secretSettings: args.secretSettings,
+        licenseKeySecret: args.licenseKeySecret,
+    };
+    if (!version || isDeferred(given)) {
+        return undefined;
+    }
+    const authArgs = { ...(given as Unwrapped<typeof given>), hasLicenseKey };
+    const context = {
+        base,
+        version,
+        emqxConfigPaths: Object.keys(emqxConfig),
+        managedSetting: (path: string) => {
+            const managed = managedSetting(path, version);
+            return managed && `is managed by the component: ${managed.why}; ${managed.fix}`;
+        },
+    };
+    const found = authProblems(authArgs, context);
+    problems.list.push(...found);
+    if (found.length > 0) {
+        return undefined;
+    }
+    const plan = planAuth(authArgs, context);
+    warnings.push(...plan.warnings);
+    return plan;
+}
+
 function checkAcknowledged(args: EmqxClusterArgs, problems: Problems, warnings: string[]): readonly string[] {
     const acknowledged = args.acknowledgedChanges ?? [];
     if (!Array.isArray(acknowledged) || acknowledged.some((kind) => typeof kind !== "string")) {
@@ -786,8 +833,9 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         throw new EmqxArgsError(componentName, problems.list);
     }
     const hasLicenseKey = args.licenseKey !== undefined || (args as ResolvedArgs).hasLicenseKey === true;
+    const hasLicence = hasLicenseKey || args.licenseKeySecret !== undefined;
     const base = checkName(componentName, args, problems);
-    const { replicas, version, discovery, mode } = checkTopology(args, hasLicenseKey, problems, warnings);
+    const { replicas, version, discovery, mode } = checkTopology(args, hasLicence, problems, warnings);
     const context: ValueContext = { version };
     checkEtcd(args, mode, problems, context);
     const placement = checkPlacement(args, discovery, problems, context);
@@ -805,6 +853,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     if (exampleCertificate) {
         warnings.push(exampleCertificate);
     }
+    const auth = checkAuth(args, base, version, emqxConfig, hasLicenseKey, problems, warnings);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     const scheduling = checkScheduling(args, base, replicas, version, problems);
     const exposure = checkExposure(args, base, version, emqxConfig, problems, warnings);
@@ -826,6 +875,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         emqxConfig,
         autoclean,
         hasLicenseKey,
+        auth: auth as AuthPlan,
         acknowledgedChanges,
         changeGuard: args.changeGuard ?? true,
         ...scheduling,

@@ -81,13 +81,23 @@ export interface ClientTlsConfig {
     note: string;
 }
 
-/** How the broker authenticates clients, and where their credentials live. */
+/** How the broker authenticates clients, and where their credentials live: names and keys, never values. */
 export interface ClientAuthConfig {
     /**
-     * What EMQX checks when a client connects: `none configured (anonymous allowed)` unless `emqxConfig` sets up
-     * authentication, in which case it names the settings that do.
+     * What EMQX checks when a client connects: `password (built-in database)`, `none configured (anonymous allowed)`,
+     * or, with `allowAnonymous: true` and authentication set up through `emqxConfig`, the settings that do it.
      */
     authentication: string;
+    /** Whether clients without a user name and password are accepted. */
+    anonymousAllowed: boolean;
+    /** The Secret (in the cluster's namespace) holding client credentials; undefined when there is none. */
+    secretName?: string;
+    /** Key of that Secret holding the generated user's name (`mqtt`). */
+    usernameKey?: string;
+    /** Key of that Secret holding the generated user's password. */
+    passwordKey?: string;
+    /** Key of that Secret holding the users file EMQX imported (CSV or JSON; 5.7.2+). */
+    usersFileKey?: string;
     /**
      * Where client credentials are managed. Never the dashboard admin account: that account administers the broker
      * and is not an MQTT login.
@@ -187,9 +197,30 @@ function tlsConfig(plan: ClusterPlan, tlsSettings: string[]): ClientTlsConfig {
 
 function authConfig(plan: ClusterPlan, authSettings: string[]): ClientAuthConfig {
     const dashboardPlace = plan.version.authenticationConsole;
+    const { auth } = plan;
+    if (!auth.allowAnonymous) {
+        const { secretName } = auth.credentials;
+        return {
+            authentication: "password (built-in database)",
+            anonymousAllowed: false,
+            ...auth.credentials,
+            credentials:
+                secretName === undefined
+                    ? `Users you add in the dashboard (${dashboardPlace}) or the REST API: this release cannot import ` +
+                      `them from configuration. Not the dashboard admin account, which is not an MQTT login.`
+                    : `In the Secret ${secretName} (namespace ${plan.namespace})` +
+                      (auth.credentials.usernameKey
+                          ? `, keys ${auth.credentials.usernameKey} and ${auth.credentials.passwordKey}`
+                          : `, the users file under key ${auth.credentials.usersFileKey}`) +
+                      `; more users in the dashboard (${dashboardPlace}). Not the dashboard admin account, which is ` +
+                      `not an MQTT login.`,
+        };
+    }
     if (authSettings.length > 0) {
         return {
             authentication: `configured through emqxConfig (${authSettings.join(", ")})`,
+            // 5.x refuses a client no authenticator accepts; 4.x lets it in unless allow_anonymous is false.
+            anonymousAllowed: plan.version.family.major === 4 && plan.settings.allow_anonymous !== "false",
             credentials:
                 `In the authenticator those settings configure (dashboard: ${dashboardPlace}). ` +
                 `Not the dashboard admin account, which is not an MQTT login.`,
@@ -197,6 +228,7 @@ function authConfig(plan: ClusterPlan, authSettings: string[]): ClientAuthConfig
     }
     return {
         authentication: "none configured (anonymous allowed)",
+        anonymousAllowed: true,
         credentials:
             `None: EMQX accepts any client until an authenticator is added, in the dashboard ` +
             `(${dashboardPlace}) or with emqxConfig. Keep client credentials out of this stack's outputs; ` +

@@ -5,8 +5,9 @@ import { ChangeGuard } from "./change-guard";
 import { ClientConfig, buildClientConfig } from "./client-config";
 import { ClusterShape, EmqxArgsError, checkShape, valueProblems } from "./checks";
 import { KEPT_SECRET_OPTIONS, generateSecretValue, secretValue } from "./generated-secret";
-import { buildCredentialsSecret, buildSecret, buildSettingsConfigMap } from "./objects/configuration";
 import { CERTIFICATE_TYPE, buildTlsCertificate } from "./objects/certificate";
+import { GENERATED_MQTT_USER, MANAGEMENT_APP, generatedAuthSecrets } from "./auth";
+import { buildCredentialsSecret, buildManagementAppSecret, buildMqttUserSecret, buildSecret, buildSettingsConfigMap } from "./objects/configuration";
 import { buildPodDisruptionBudget } from "./objects/disruption";
 import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAccount } from "./objects/rbac";
 import { buildClientService, buildDashboardService, buildHeadlessService } from "./objects/services";
@@ -97,6 +98,20 @@ export class EmqxCluster extends pulumi.ComponentResource {
      * credentials live (never the dashboard account).
      */
     public readonly clientConfig: pulumi.Output<ClientConfig>;
+    /**
+     * The generated MQTT user's name, `mqtt`, when the component generated one (`authentication` without `users`, on
+     * 4.3+ and 5.7.2+); undefined otherwise. Also in the Secret `clientConfig.auth.secretName` names.
+     */
+    public readonly mqttUsername: pulumi.Output<string | undefined>;
+    /** The generated MQTT user's password (secret), as the cluster keeps it; undefined when there is none. */
+    public readonly mqttPassword: pulumi.Output<string | undefined>;
+    /**
+     * 4.x: the id of the management API's (8081, `/api/v4`) default application, `api`, which replaces EMQX's
+     * `admin`; undefined on 5.x (whose REST API uses the dashboard account or API keys).
+     */
+    public readonly managementAppId: pulumi.Output<string | undefined>;
+    /** 4.x: that application's generated secret (secret), replacing EMQX's `public`; undefined on 5.x. */
+    public readonly managementAppSecret: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: EmqxClusterArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("emqx:index:EmqxCluster", name, {}, opts);
@@ -156,6 +171,21 @@ export class EmqxCluster extends pulumi.ComponentResource {
         }
 
         const { credentials, dashboardPassword } = this.keptCredentials(name, shape, plan, args, child);
+        // Kept like the credentials, each in its own Secret: the credentials Secret of a running cluster never takes
+        // new keys (its data is never updated), and the pods would wait for a key it does not have.
+        const generated = generatedAuthSecrets(args.authentication, shape.version);
+        const kept = (suffix: string, build: (p: ClusterPlan, value: string) => k8s.core.v1.SecretArgs, key: string) => {
+            const secret = new k8s.core.v1.Secret(
+                `${name}-${suffix}`,
+                fromPlan<k8s.core.v1.SecretArgs>(plan, (p) => build(p, generateSecretValue(GENERATED_SECRET_LENGTH)), ["metadata", "type", "stringData"]),
+                { ...child(), ...KEPT_SECRET_OPTIONS },
+            );
+            return { secret, value: secretValue(secret, key) };
+        };
+        const mqttUser = generated.user ? kept("mqtt-users", buildMqttUserSecret, GENERATED_MQTT_USER.keys.password) : undefined;
+        const managementApp = generated.managementApp
+            ? kept("management-app", buildManagementAppSecret, MANAGEMENT_APP.secretKey)
+            : undefined;
         const secret = new k8s.core.v1.Secret(
             `${name}-secrets`,
             fromPlan<k8s.core.v1.SecretArgs>(plan, (p) => buildSecret(p, { dashboardPassword, licenseKey: this.checkedSecret(name, "licenseKey", args.licenseKey, shape) }), [
@@ -194,7 +224,16 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 "spec",
             ]),
             {
-                ...child([...rbac, headless, settings, secret, credentials, ...tlsObjects]),
+                ...child([
+                    ...rbac,
+                    headless,
+                    settings,
+                    secret,
+                    credentials,
+                    ...(mqttUser ? [mqttUser.secret] : []),
+                    ...(managementApp ? [managementApp.secret] : []),
+                    ...tlsObjects,
+                ]),
                 // The claim template is immutable; a larger storageSize reaches the claims through the resize
                 // patches below instead.
                 ignoreChanges: shape.persistence ? [CLAIM_TEMPLATE_SIZE_PATH] : [],
@@ -248,6 +287,10 @@ export class EmqxCluster extends pulumi.ComponentResource {
         this.clientConfig = pulumi
             .all([plan, pulumi.output({ mqtt: endpoint("mqtt"), mqtts: endpoint("mqtts"), ws: endpoint("ws"), wss: endpoint("wss") })])
             .apply(([p, external]) => buildClientConfig(p, external));
+        this.mqttUsername = pulumi.output(mqttUser ? GENERATED_MQTT_USER.username : undefined);
+        this.mqttPassword = mqttUser ? mqttUser.value : pulumi.output(undefined);
+        this.managementAppId = pulumi.output(managementApp ? MANAGEMENT_APP.id : undefined);
+        this.managementAppSecret = managementApp ? managementApp.value : pulumi.output(undefined);
         this.mqttUrl = this.clientConfig.apply((config) => config.url);
         this.mqttInternalUrl = this.clientConfig.apply((config) => config.internalUrl);
 
@@ -265,6 +308,10 @@ export class EmqxCluster extends pulumi.ComponentResource {
             dashboardPassword: this.dashboardPassword,
             clientConfig: this.clientConfig,
             metricsUrls: this.metricsUrls,
+            mqttUsername: this.mqttUsername,
+            mqttPassword: this.mqttPassword,
+            managementAppId: this.managementAppId,
+            managementAppSecret: this.managementAppSecret,
         });
     }
 

@@ -18,6 +18,7 @@ export { ContainersArgs, ExtraContainerArgs } from "./extras";
 export { MetricsBasicAuthArgs, MonitorKind, MonitoringArgs } from "./monitoring";
 export { IngressArgs, IngressRouteArgs } from "./ingress";
 export { TlsArgs, TlsCertificateArgs, TlsIssuerRefArgs } from "./tls";
+export { AuthenticationArgs, AuthorizationArgs, AuthorizationNoMatch, AuthorizationRulesArgs, MqttUsersArgs, SecretKeyRef } from "./auth";
 export {
     ClientAuthConfig,
     ClientConfig,

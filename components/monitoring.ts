@@ -222,11 +222,20 @@ export function monitoringWarnings(version: VersionProfile): string[] {
         : [];
 }
 
-/** The EMQX settings monitoring needs: on 4.x, the metrics plugin loaded next to the image's default plugins. */
-export function monitoringSettings(monitoring: Monitoring | undefined, version: VersionProfile): Record<string, string> {
-    const plugin = version.metricsPlugin;
-    // `loaded_plugins` reaches the pods as EMQX_LOADED_PLUGINS, which the 4.x entrypoints read.
-    return monitoring !== undefined && plugin ? { loaded_plugins: [...plugin.defaultPlugins, plugin.name].join(",") } : {};
+/** The 4.x plugin monitoring needs loaded (none on 5.x, or without `monitoring`). */
+export function monitoringPlugins(monitoring: Monitoring | undefined, version: VersionProfile): string[] {
+    return monitoring !== undefined && version.metricsPlugin ? [version.metricsPlugin.name] : [];
+}
+
+/**
+ * `loaded_plugins` (the pods' EMQX_LOADED_PLUGINS, which the 4.x entrypoints read) for the plugins the component's
+ * features need, after the image's default plugins: on an empty data volume the entrypoint writes a plugin list of
+ * only the ones named, so leaving the defaults out would unload the dashboard and the management API the probes use.
+ * Empty when no feature needs a plugin, so the image's own list stands.
+ */
+export function loadedPluginsSetting(version: VersionProfile, plugins: readonly string[]): Record<string, string> {
+    const defaults = version.metricsPlugin?.defaultPlugins;
+    return plugins.length > 0 && defaults ? { loaded_plugins: [...new Set([...defaults, ...plugins])].join(",") } : {};
 }
 
 /** Decides the scrape object from checked args; undefined when `monitoring` is not given. */

@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClientServiceArgs, DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, NodePortsArgs, ResourcesArgs, ServiceType, VolumeRetention } from "./args";
+import { AuthPlan } from "./auth";
 import { ChangeGuardState } from "./changes";
 import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred, managedSetting } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
 import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
 import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
 import { IngressPlan, planIngresses } from "./ingress";
-import { MonitoringPlan, metricsServed, monitoringSettings, planMonitoring } from "./monitoring";
+import { MonitoringPlan, loadedPluginsSetting, metricsServed, monitoringPlugins, planMonitoring } from "./monitoring";
 import { PlacementPlan, planPlacement } from "./placement";
 import { membershipSettings } from "./membership";
 import { DASHBOARD_PORT, DASHBOARD_TLS_PORT, LISTENER_PORTS } from "./ports";
@@ -90,8 +91,10 @@ export interface ClusterPlan {
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, autoclean, `emqxConfig`. */
     readonly settings: Readonly<Record<string, string>>;
     readonly dashboardUsername: string;
-    /** A licence key was given; its value reaches the pods through the Secret only. */
+    /** A licence key was given by value; it reaches the pods through the Secret only. */
     readonly hasLicenseKey: boolean;
+    /** Client authentication and authorization, settings from Secrets, the 4.x management application. */
+    readonly auth: AuthPlan;
     readonly externalHost: string;
     readonly resources?: pulumi.Unwrap<ResourcesArgs>;
     readonly etcdTlsSecretName?: string;
@@ -168,22 +171,30 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         name: names.nodeBaseName,
         ...discoveryKeys,
         ...(checked.ipFamily === "IPv6" ? version.ipv6Settings : {}),
-        ...monitoringSettings(checked.monitoring, version),
+        ...loadedPluginsSetting(version, [...monitoringPlugins(checked.monitoring, version), ...checked.auth.plugins]),
         [version.dashboardUsernamePath]: checked.dashboardUsername,
         ...membershipSettings(checked.autoclean, version),
         ...tls?.settings,
+        ...checked.auth.settings,
         ...checked.emqxConfig,
     };
     const extraProblems = extrasProblems(checked.containers, {
         envNames: new Set([
             ...Object.values(POD_ENV_NAMES),
-            ...[...Object.keys(settings), "node.cookie", version.dashboardPasswordPath, ...(version.licenseKeyPath ? [version.licenseKeyPath] : [])].map(settingEnvName),
+            ...[
+                ...Object.keys(settings),
+                "node.cookie",
+                version.dashboardPasswordPath,
+                ...(version.licenseKeyPath ? [version.licenseKeyPath] : []),
+                ...checked.auth.secretSettings.map((s) => s.path),
+            ].map(settingEnvName),
         ]),
         volumes: {
             data: DATA_DIR,
             log: LOG_DIR,
             ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}),
             ...(tls ? { [TLS_VOLUME]: TLS_DIR } : {}),
+            ...Object.fromEntries(checked.auth.mounts.map((m) => [m.name, m.mountPath])),
         },
         containerName: EMQX_CONTAINER,
         managedSetting: (path) => {
@@ -234,6 +245,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         ingresses: planIngresses(checked.ingress),
         dashboardUsername: checked.dashboardUsername,
         hasLicenseKey: checked.hasLicenseKey,
+        auth: checked.auth,
         externalHost: args.externalHost ?? DEFAULTS.externalHost,
         resources: args.resources,
         etcdTlsSecretName: discovery.mode === "etcd" ? etcd?.tlsSecretName : undefined,
@@ -256,6 +268,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             clusterDomain,
             firstNodeName: names.nodeName(0),
             ipFamily: checked.ipFamily,
+            allowAnonymous: checked.auth.allowAnonymous,
         },
         acknowledgedChanges: checked.acknowledgedChanges,
         warnings: checked.warnings,

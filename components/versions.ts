@@ -73,6 +73,11 @@ const GATES = {
      * take them directly under `dashboard.listeners.https` (emqx_dashboard_schema.erl at tags v5.1.0 and v5.1.1).
      */
     dashboardSslOptions: "5.1.1",
+    /**
+     * `bootstrap_file` / `bootstrap_type` of the built-in database authenticator: users imported from a CSV or JSON
+     * file when the authenticator starts (emqx/emqx 5265c3cc1f, first tagged in v5.7.2).
+     */
+    authnBootstrapFile: "5.7.2",
 } as const;
 
 /** Whether the Prometheus endpoint asks a scraper for credentials, and which. */
@@ -247,6 +252,44 @@ export const ENTRYPOINT_MANGLING: readonly EntrypointMangling[] = [
     },
 ];
 
+/**
+ * How a release authenticates MQTT clients against its built-in database, configured through settings only.
+ * - `hocon` (5.x): an `authentication` authenticator `password_based` / `built_in_database`; `bootstrapFile`: it
+ *   imports users from a mounted file (`bootstrap_file`, `bootstrap_type = plain`) when it starts, from 5.7.2.
+ * - `plugin` (4.3, 4.4): the `emqx_auth_mnesia` plugin (loaded with `EMQX_LOADED_PLUGINS`), users as numbered
+ *   settings `auth.user.<n>.username` / `auth.user.<n>.password`, inserted when the plugin starts, and
+ *   `allow_anonymous = false`.
+ * - `none`: no way this component can rely on; `reason` says why.
+ */
+export type ClientAuthSupport =
+    | { readonly kind: "hocon"; readonly bootstrapFile: boolean }
+    | { readonly kind: "plugin" }
+    | { readonly kind: "none"; readonly reason: string };
+
+const NO_CLIENT_AUTH_4_0_TO_4_2 =
+    "EMQX 4.0-4.2 images cannot be given built-in database users through settings this component can rely on: 4.0 " +
+    "ships emqx_auth_username instead of emqx_auth_mnesia, the emqx_auth_mnesia plugin of 4.1-4.2 changed its user " +
+    "settings between releases (auth.mnesia.<n>.login in some, none in others), and the image entrypoint writes only " +
+    "settings whose line exists in its configuration files; use EMQX 4.3 or later, or set " +
+    "authentication.allowAnonymous: true and load an auth plugin yourself";
+
+/**
+ * The 4.0-4.2 images print `<setting>=<value>` for every `EMQX_*` variable to the container log as their
+ * entrypoint fills the configuration files (emqx/emqx-rel deploy/docker/docker-entrypoint.sh): up to v4.1.0
+ * every value; from v4.1.1 (`echo_value`) a setting whose name has the word `password`, `passwd`, `key`,
+ * `token` or `secret` is printed as `***secret***`.
+ */
+export interface EntrypointLogging {
+    readonly releases: string;
+    /** Settings whose value the entrypoint masks; undefined: it masks none. */
+    readonly masked?: RegExp;
+}
+
+export const ENTRYPOINT_LOGGING: readonly EntrypointLogging[] = [
+    { releases: ">=4.0.0-0 <4.1.1" },
+    { releases: ">=4.1.1 <4.3.0-0", masked: /(^|[^A-Za-z0-9_])(password|passwd|key|token|secret)([^A-Za-z0-9_]|$)/i },
+];
+
 /** Ports, HTTP paths and configuration paths of one release. */
 export interface VersionSettings {
     /** Port and path of the health check EMQX answers once the node is up. */
@@ -273,6 +316,13 @@ export interface VersionSettings {
     readonly parsesHocon: boolean;
     /** Where the dashboard manages client authentication. */
     readonly authenticationConsole: string;
+    /** How clients are authenticated against the built-in database through settings (see `ClientAuthSupport`). */
+    readonly clientAuth: ClientAuthSupport;
+    /**
+     * 4.x: configuration paths of the management API's default application (`admin` / `public` in EMQX's
+     * defaults), which EMQX adds on start when no application of that id exists (`emqx_mgmt_auth:add_default_app`).
+     */
+    readonly managementAppPaths?: { readonly id: string; readonly secret: string };
     /**
      * Settings that move the Erlang distribution, cluster RPC, the MQTT listeners and the dashboard to IPv6, as EMQX's
      * IPv6 guide gives them (listeners bound to `[::]` accept IPv4-mapped clients too); undefined where the release
@@ -328,6 +378,8 @@ export interface VersionProfile extends VersionSettings {
     readonly ipv6Limit?: string;
     /** What the image's entrypoint does to environment values before EMQX reads them; undefined: nothing. */
     readonly entrypoint?: EntrypointMangling;
+    /** What the image's entrypoint prints of environment values; undefined: nothing. */
+    readonly entrypointLogging?: EntrypointLogging;
 }
 
 /** The tag forms EMQX publishes, for error messages. */
@@ -384,6 +436,8 @@ export function resolveVersion(input: string): VersionProfile | string {
                   autocleanDefault: "5m",
                   tlsFilePaths: { mqtts: "listener.ssl.external", wss: "listener.wss.external" },
                   ...dashboardTls4(family),
+                  clientAuth: atLeast("4.3.0-0") ? { kind: "plugin" } : { kind: "none", reason: NO_CLIENT_AUTH_4_0_TO_4_2 },
+                  managementAppPaths: { id: "management.default_application.id", secret: "management.default_application.secret" },
               }
             : {
                   healthPort: 18083,
@@ -400,6 +454,7 @@ export function resolveVersion(input: string): VersionProfile | string {
                   licenseKeyPath: "license.key",
                   parsesHocon: true,
                   authenticationConsole: "Access Control > Authentication",
+                  clientAuth: { kind: "hocon", bootstrapFile: atLeast(GATES.authnBootstrapFile) },
                   ipv6Settings: atLeast(GATES.ipv6ClusterRpc) ? IPV6_SETTINGS_5X : undefined,
                   ...(atLeast(GATES.autocleanTakesEffect)
                       ? { autocleanDefault: "1h" }
@@ -433,6 +488,7 @@ export function resolveVersion(input: string): VersionProfile | string {
                 ? undefined
                 : `${IPV6_CLUSTER_RPC_LIMIT}; use EMQX ${GATES.ipv6ClusterRpc} or later`,
         entrypoint: ENTRYPOINT_MANGLING.find((e) => semver.satisfies(full, e.releases, { includePrerelease: true })),
+        entrypointLogging: ENTRYPOINT_LOGGING.find((e) => semver.satisfies(full, e.releases, { includePrerelease: true })),
     };
 }
 

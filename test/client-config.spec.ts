@@ -95,25 +95,28 @@ describe("client configuration (clientConfig output)", () => {
         assert.doesNotMatch(tls.note, /built into the EMQX image/);
     });
 
-    it("says clients connect anonymously unless authentication is configured, per EMQX major version", () => {
-        const v5 = configFor({}).auth;
+    it("says clients connect anonymously when allowed and nothing is configured, per EMQX major version", () => {
+        const anonymous = { authentication: { allowAnonymous: true } };
+        const v5 = configFor(anonymous).auth;
         assert.strictEqual(v5.authentication, "none configured (anonymous allowed)");
         assert.match(v5.credentials, /Access Control > Authentication/);
-        const v4 = configFor({ version: "4.4.19" }).auth;
+        const v4 = configFor({ ...anonymous, version: "4.4.19" }).auth;
         assert.strictEqual(v4.authentication, "none configured (anonymous allowed)");
         assert.match(v4.credentials, /auth plugins/);
     });
 
     it("names the emqxConfig settings that configure authentication", () => {
         const v5 = configFor({
+            authentication: { allowAnonymous: true },
             emqxConfig: { "authentication.1.mechanism": "password_based", "authentication.1.backend": "built_in_database" },
         }).auth;
         assert.strictEqual(
             v5.authentication,
             "configured through emqxConfig (authentication.1.backend, authentication.1.mechanism)",
         );
-        const v4 = configFor({ version: "4.4.19", emqxConfig: { allow_anonymous: "false" } }).auth;
+        const v4 = configFor({ version: "4.4.19", authentication: { allowAnonymous: true }, emqxConfig: { allow_anonymous: "false" } }).auth;
         assert.strictEqual(v4.authentication, "configured through emqxConfig (allow_anonymous)");
+        assert.strictEqual(v4.anonymousAllowed, false);
     });
 
     it("never carries the dashboard admin password, and is not a secret", async () => {

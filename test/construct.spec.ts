@@ -32,8 +32,8 @@ function objectStates(resources: readonly RegisteredResource[]): Record<string, 
     return Object.fromEntries(
         kubernetesObjects(resources)
             .filter((r) => r.type !== "kubernetes:core/v1:Namespace")
-            // The cookie is random per stack.
-            .map((r) => [`${r.type} ${r.name}`, r.name.endsWith("-credentials") ? r.state.metadata : r.state]),
+            // The kept Secrets (cookie, generated MQTT user) are random per stack.
+            .map((r) => [`${r.type} ${r.name}`, r.ignoreChanges.includes("stringData") ? r.state.metadata : r.state]),
     );
 }
 

@@ -7,7 +7,7 @@ import { nodeNameOf, podEnvironment } from "./pod";
 const ETCD = { endpoints: ["http://etcd-0.etcd:2379", "http://etcd-1.etcd:2379"] };
 
 describe("the environment every pod gets, per version family and discovery mode", () => {
-    for (const { version, modes, licenseKey } of MATRIX) {
+    for (const { version, modes, licenseKey, authentication } of MATRIX) {
         for (const discovery of modes) {
             const replicas = discovery === "manual" ? 1 : 3;
             it(`${version} with ${discovery}: node names, discovery keys and objects agree`, async () => {
@@ -18,6 +18,7 @@ describe("the environment every pod gets, per version family and discovery mode"
                     namespace: "iot",
                     clusterDomain: "corp.example",
                     licenseKey,
+                    authentication,
                     etcd: discovery === "etcd" ? ETCD : undefined,
                 });
                 const major = version.replace(/^v/, "").split(".")[0];

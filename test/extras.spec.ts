@@ -40,7 +40,8 @@ describe("containers: what runs next to EMQX", () => {
         const pod = statefulSetOf(await deploy({})).spec.template.spec;
         assert.deepStrictEqual(pod.containers.map((c: any) => c.name), ["emqx"]);
         assert.ok(!("initContainers" in pod));
-        assert.deepStrictEqual(pod.volumes.map((v: any) => v.name), ["log"]);
+        // mqtt-users: the generated MQTT user's file, which EMQX imports (client authentication is on by default).
+        assert.deepStrictEqual(pod.volumes.map((v: any) => v.name), ["log", "mqtt-users"]);
     });
 
     it("takes an env value from an Output", async () => {

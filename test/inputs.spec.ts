@@ -21,8 +21,8 @@ function objectStates(resources: readonly RegisteredResource[]): Record<string, 
     return Object.fromEntries(
         kubernetesObjects(resources)
             .filter((r) => r.type !== "kubernetes:core/v1:Namespace")
-            // The kept credentials hold fresh random values on every new stack.
-            .map((r) => [`${r.type} ${r.name}`, r.name.endsWith("-credentials") ? r.state.metadata : r.state]),
+            // The kept Secrets (credentials, generated MQTT user) hold fresh random values on every new stack.
+            .map((r) => [`${r.type} ${r.name}`, r.ignoreChanges.includes("stringData") ? r.state.metadata : r.state]),
     );
 }
 

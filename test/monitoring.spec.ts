@@ -73,11 +73,20 @@ describe("monitoring: a Prometheus Operator scrape object on the version's metri
         const [endpoint] = monitorOf(d).spec.endpoints;
         assert.deepStrictEqual(endpoint, { port: "api", path: "/api/v4/emqx_prometheus", params: { type: ["prometheus"] }, scheme: "http" });
         const settings = d.spec(TYPES.configMap).data;
-        assert.strictEqual(settings.EMQX_LOADED_PLUGINS, "emqx_management,emqx_dashboard,emqx_recon,emqx_retainer,emqx_rule_engine,emqx_telemetry,emqx_prometheus");
+        // With client authentication on (the default), both plugins the component's features need.
+        assert.strictEqual(
+            settings.EMQX_LOADED_PLUGINS,
+            "emqx_management,emqx_dashboard,emqx_recon,emqx_retainer,emqx_rule_engine,emqx_telemetry,emqx_prometheus,emqx_auth_mnesia",
+        );
+        const anonymous = await deploy({ version: "4.4.19", discovery: "k8s", monitoring: {}, authentication: { allowAnonymous: true } });
+        assert.strictEqual(
+            anonymous.spec(TYPES.configMap).data.EMQX_LOADED_PLUGINS,
+            "emqx_management,emqx_dashboard,emqx_recon,emqx_retainer,emqx_rule_engine,emqx_telemetry,emqx_prometheus",
+        );
         const dashboard = servicesByName(d)["emqx-dashboard"];
         assert.ok(dashboard.spec.ports.some((p: any) => p.name === "api" && p.port === 8081));
         // Without monitoring the plugin is not loaded, and nothing claims the endpoint answers.
-        const plain = await deploy({ version: "4.4.19", discovery: "k8s" });
+        const plain = await deploy({ version: "4.4.19", discovery: "k8s", authentication: { allowAnonymous: true } });
         assert.ok(!("EMQX_LOADED_PLUGINS" in plain.spec(TYPES.configMap).data));
         assert.deepStrictEqual(await valueOf(plain.cluster.metricsUrls), []);
         const plainAnnotations = plain.spec(TYPES.statefulSet).spec.template.metadata.annotations ?? {};
@@ -100,10 +109,10 @@ describe("monitoring: a Prometheus Operator scrape object on the version's metri
     });
 
     it("4.0-4.1: the default plugins of those images, without emqx_telemetry, and a warning that the image rewrites the plugin list", async () => {
-        const d = await deploy({ version: "v4.1.5", discovery: "k8s", monitoring: { basicAuth: { secretName: "app" } } });
+        const d = await deploy({ version: "v4.1.5", discovery: "k8s", monitoring: { basicAuth: { secretName: "app" } }, authentication: { allowAnonymous: true } });
         assert.strictEqual(d.spec(TYPES.configMap).data.EMQX_LOADED_PLUGINS, "emqx_management,emqx_dashboard,emqx_recon,emqx_retainer,emqx_rule_engine,emqx_prometheus");
         assert.ok(d.warnings.some((w) => /^monitoring: the EMQX 4\.1\.5 image rewrites data\/loaded_plugins/.test(w)), JSON.stringify(d.warnings));
-        const merged = await deploy({ version: "v4.2.14", discovery: "k8s", monitoring: { basicAuth: { secretName: "app" } } });
+        const merged = await deploy({ version: "v4.2.14", discovery: "k8s", monitoring: { basicAuth: { secretName: "app" } }, authentication: { allowAnonymous: true } });
         assert.ok(!merged.warnings.some((w) => w.startsWith("monitoring:")));
     });
 

@@ -12,7 +12,8 @@ describe("objects the cluster consists of", () => {
             const kinds = kubernetesObjects(d.resources).map((r) => r.type).sort();
             const expected = [
                 TYPES.serviceAccount,
-                // The kept credentials and the secret settings the pods read.
+                // The kept credentials, the kept generated MQTT user and the secret settings the pods read.
+                TYPES.secret,
                 TYPES.secret,
                 TYPES.secret,
                 TYPES.configMap,

@@ -61,9 +61,9 @@ function restrictedViolations(pod: Record<string, any>): string[] {
 }
 
 const CASES: [string, EmqxClusterArgs][] = [
-    ...MATRIX.map(({ version, modes, licenseKey }): [string, EmqxClusterArgs] => [
+    ...MATRIX.map(({ version, modes, licenseKey, authentication }): [string, EmqxClusterArgs] => [
         `EMQX ${version}`,
-        { version, discovery: modes[0], licenseKey },
+        { version, discovery: modes[0], licenseKey, authentication },
     ]),
     ["k8s discovery (API token mounted)", { discovery: "k8s" }],
     ["etcd discovery with a TLS Secret", { discovery: "etcd", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],

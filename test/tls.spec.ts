@@ -68,7 +68,7 @@ describe("TLS with your certificate (tls)", () => {
 
     describe("the version-correct listener settings of every family", () => {
         const cases: [string, EmqxClusterArgs, Record<string, string>][] = [
-            ["4.0-4.2", { version: "4.2.14", discovery: "static" }, { EMQX_LISTENER__SSL__EXTERNAL__CERTFILE: `${DIR}/tls.crt`, EMQX_LISTENER__WSS__EXTERNAL__KEYFILE: `${DIR}/tls.key`, EMQX_LISTENER__SSL__EXTERNAL__CACERTFILE: `${DIR}/tls.crt` }],
+            ["4.0-4.2", { version: "4.2.14", discovery: "static", authentication: { allowAnonymous: true } }, { EMQX_LISTENER__SSL__EXTERNAL__CERTFILE: `${DIR}/tls.crt`, EMQX_LISTENER__WSS__EXTERNAL__KEYFILE: `${DIR}/tls.key`, EMQX_LISTENER__SSL__EXTERNAL__CACERTFILE: `${DIR}/tls.crt` }],
             ["4.3", { version: "4.3.22", discovery: "static" }, { EMQX_LISTENER__SSL__EXTERNAL__KEYFILE: `${DIR}/tls.key`, EMQX_LISTENER__WSS__EXTERNAL__CERTFILE: `${DIR}/tls.crt` }],
             ["4.4", { version: "4.4.19" }, { EMQX_LISTENER__SSL__EXTERNAL__CERTFILE: `${DIR}/tls.crt`, EMQX_LISTENER__WSS__EXTERNAL__CACERTFILE: `${DIR}/tls.crt` }],
             ["5.0-5.3", { version: "5.0.26" }, { EMQX_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__CERTFILE: JSON.stringify(`${DIR}/tls.crt`), EMQX_LISTENERS__WSS__DEFAULT__SSL_OPTIONS__KEYFILE: JSON.stringify(`${DIR}/tls.key`) }],

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan, SECRET_KEYS, VOLUME_GENERATION_LABEL, settingEnvName } from "../plan";
+import { GENERATED_MQTT_USER, MANAGEMENT_APP, authSecretNames, generatedUsersFile } from "../auth";
 import { autoNamedMetadata, namedMetadata } from "./metadata";
 
 /** The EMQX settings as `EMQX_*` variables, loaded with `envFrom`. Holds nothing secret. */
@@ -28,18 +29,47 @@ export interface Credentials {
  * replaced, its data never updated from the program (see `KEPT_SECRET_OPTIONS`). The pods read the cookie from it.
  */
 export function buildCredentialsSecret(plan: ClusterPlan, credentials: Credentials): k8s.core.v1.SecretArgs {
-    // Only labels that never change: an update of this Secret would apply the recorded values again, over a
-    // password recorded by hand (see the README's "Changing the dashboard password").
-    const metadata = namedMetadata(plan, plan.names.credentialsSecret);
+    return keptSecret(plan, plan.names.credentialsSecret, {
+        [SECRET_KEYS.cookie]: credentials.cookie,
+        [SECRET_KEYS.dashboardPassword]: credentials.dashboardPassword,
+    });
+}
+
+/**
+ * A Secret whose values the cluster keeps for its whole life (see `KEPT_SECRET_OPTIONS`), under a fixed name and
+ * with only labels that never change: an update of it would apply the recorded values again, over a value
+ * recorded by hand (see the README's "Changing the dashboard password").
+ */
+function keptSecret(plan: ClusterPlan, name: string, data: Record<string, pulumi.Input<string>>): k8s.core.v1.SecretArgs {
+    const metadata = namedMetadata(plan, name);
     const labels = Object.fromEntries(Object.entries(plan.labels).filter(([key]) => !CHANGING_LABELS.includes(key)));
     return {
         metadata: { ...metadata, labels },
         type: "Opaque",
-        stringData: pulumi.secret({
-            [SECRET_KEYS.cookie]: credentials.cookie,
-            [SECRET_KEYS.dashboardPassword]: credentials.dashboardPassword,
-        }) as pulumi.Input<Record<string, pulumi.Input<string>>>,
+        stringData: pulumi.secret(data) as pulumi.Input<Record<string, pulumi.Input<string>>>,
     };
+}
+
+/**
+ * The generated MQTT user, kept like the credentials (EMQX imports a user once and keeps it in its database):
+ * its name, its password and, for 5.x, the bootstrap file EMQX imports it from. The client credentials
+ * `clientConfig` points at; never the dashboard account.
+ */
+export function buildMqttUserSecret(plan: ClusterPlan, password: pulumi.Input<string>): k8s.core.v1.SecretArgs {
+    const { keys, username } = GENERATED_MQTT_USER;
+    return keptSecret(plan, authSecretNames(plan.names.base).users, {
+        [keys.username]: username,
+        [keys.password]: password,
+        [keys.bootstrapFile]: pulumi.output(password).apply(generatedUsersFile),
+    });
+}
+
+/**
+ * 4.x: the secret of the management API's default application, which replaces EMQX's `admin` / `public`. Kept:
+ * EMQX adds the application on the first start only.
+ */
+export function buildManagementAppSecret(plan: ClusterPlan, appSecret: pulumi.Input<string>): k8s.core.v1.SecretArgs {
+    return keptSecret(plan, authSecretNames(plan.names.base).managementApp, { [MANAGEMENT_APP.secretKey]: appSecret });
 }
 
 /** The secret settings the pods read as environment values, formatted for the version. */

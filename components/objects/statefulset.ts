@@ -39,6 +39,10 @@ export function buildPodEnv(plan: ClusterPlan, inputs: PodInputs): EnvVar[] {
     if (plan.hasLicenseKey && plan.version.licenseKeyPath) {
         env.push(secretEnv(settingEnvName(plan.version.licenseKeyPath), inputs.secretName, SECRET_KEYS.licenseKey));
     }
+    // Settings whose values are secrets, read by the kubelet from their Secrets: never in the ConfigMap or the state.
+    for (const { path, secretName, key } of plan.auth.secretSettings) {
+        env.push(secretEnv(settingEnvName(path), secretName, key));
+    }
     return env;
 }
 
@@ -72,6 +76,7 @@ function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container & { env
             { name: "log", mountPath: LOG_DIR },
             ...(plan.etcdTlsSecretName ? [{ name: "etcd-tls", mountPath: ETCD_TLS_DIR, readOnly: true }] : []),
             ...(plan.tls ? [tlsVolumeMount()] : []),
+            ...plan.auth.mounts,
         ],
     };
 }
@@ -84,6 +89,7 @@ function buildVolumes(plan: ClusterPlan): Volume[] {
             ? [{ name: "etcd-tls", secret: { secretName: plan.etcdTlsSecretName, defaultMode: 0o440 } }]
             : []),
         ...(plan.tls ? [tlsVolume(plan.tls)] : []),
+        ...plan.auth.volumes,
     ];
 }
 

@@ -17,13 +17,14 @@ import { E2eCluster, startCluster, toolchainBinDir } from "./cluster";
 const NAMESPACE = "dry-run";
 
 const CASES: [string, EmqxClusterArgs][] = [
-    ...MATRIX.flatMap(({ version, modes, licenseKey }) =>
+    ...MATRIX.flatMap(({ version, modes, licenseKey, authentication }) =>
         modes.map((discovery): [string, EmqxClusterArgs] => [
             `${version} with ${discovery}`,
             {
                 version,
                 discovery,
                 licenseKey,
+                authentication,
                 replicas: discovery === "manual" ? 1 : 3,
                 etcd: discovery === "etcd" ? { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } : undefined,
             },

@@ -82,9 +82,9 @@ describe("Pod Security restricted: the API server admits the pods", function () 
         );
     }
 
-    for (const { version, modes, licenseKey } of MATRIX) {
+    for (const { version, modes, licenseKey, authentication } of MATRIX) {
         it(`admits a pod of EMQX ${version}`, async () => {
-            const pod = podOf(await manifests({ version, discovery: modes[0], licenseKey }), "emqx-0");
+            const pod = podOf(await manifests({ version, discovery: modes[0], licenseKey, authentication }), "emqx-0");
             try {
                 apply([pod], true);
             } catch (err: any) {

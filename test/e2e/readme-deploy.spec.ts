@@ -195,8 +195,10 @@ describe("the README's `pulumi up` section, as written, with the real CLI and la
         // The program's exports, not the library's (EmqxCluster, DiscoveryMode, ...).
         assert.deepStrictEqual(Object.keys(all).sort(), [
             "clientConfig", "dashboardNodePort", "dashboardPassword", "dashboardUrl", "dashboardUsername", "headlessServiceName",
-            "metricsUrls", "mqttInternalUrl", "mqttUrl", "namespace", "nodeNames", "nodePort", "statefulSetName",
+            "metricsUrls", "mqttInternalUrl", "mqttPassword", "mqttUrl", "mqttUsername", "namespace", "nodeNames", "nodePort", "statefulSetName",
         ]);
+        // The generated MQTT user's password is a secret output too (the management application's are undefined on 5.x).
+        assert.strictEqual(all.mqttPassword, "[secret]");
     });
 
     it("removes the objects with `pulumi destroy`, keeping the data claims", () => {

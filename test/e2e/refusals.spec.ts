@@ -38,7 +38,7 @@ describe("pulumi preview refuses what EMQX cannot roll", function () {
             { stackName: "refusals", projectName: "emqx-cluster", program: async () => runProgram() },
             { envVars: pulumiEnv(live, path.join(workDir, "backend")), pulumiCommand: await pulumiCommand(live) },
         );
-        const running = { version: "v4.2.14", discovery: "static", replicas: 1, storageClass: "e2e-local" };
+        const running = { version: "v4.2.14", discovery: "static", replicas: 1, storageClass: "e2e-local", allowAnonymous: true };
         const configure = (overrides: Record<string, unknown>) =>
             stack.setAllConfig(
                 Object.fromEntries(Object.entries(stackConfig("dev", { ...running, ...overrides })).map(([k, value]) => [k, { value }])),
