@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ContainersArgs } from "./extras";
+import { NetworkPolicyArgs } from "./network-policy";
 import { PlacementArgs, PodArgs } from "./placement";
 
 /** How EMQX nodes find each other. Every mode sets all the keys it needs; none relies on EMQX's defaults. */
@@ -70,6 +71,9 @@ export interface NodePortsArgs {
     wss?: number;
 }
 
+/** An MQTT listener of the client Service: `mqtt` (1883), `mqtts` (8883), `ws` (8083) or `wss` (8084). */
+export type ClientListener = keyof NodePortsArgs;
+
 /**
  * The dashboard's own Service, which serves the dashboard and REST API (container port 18083) and, on 4.x, the
  * management API (8081). Default: a ClusterIP Service, reachable from inside the cluster only (`kubectl
@@ -108,6 +112,13 @@ export interface ClientServiceArgs {
      * `LoadBalancer` only.
      */
     externalTrafficPolicy?: pulumi.Input<ExternalTrafficPolicy>;
+    /**
+     * The MQTT listeners the Service exposes (and the NetworkPolicy opens), e.g. `["mqtt", "mqtts"]` for a cluster
+     * without WebSocket. Default all four: `mqtt`, `mqtts`, `ws`, `wss`. Each at most once, at least one. The pods
+     * still serve every listener (for the headless Service); the URLs, `clientConfig` and `nodePorts` follow this
+     * list. `nodePorts` of a listener left out are refused.
+     */
+    listeners?: pulumi.Input<ClientListener[]>;
 }
 
 /** The dashboard's admin account. */
@@ -195,8 +206,18 @@ export interface EmqxClusterArgs {
     clusterName?: string;
     /** Type of the client Service. Default `NodePort`. */
     serviceType?: ServiceType;
-    /** Options of the client Service: annotations, load balancer source ranges and class, external traffic policy. */
+    /**
+     * Options of the client Service: annotations, load balancer source ranges and class, external traffic policy,
+     * which listeners it exposes.
+     */
     service?: ClientServiceArgs;
+    /**
+     * A NetworkPolicy over the pods, on by default: the exposed MQTT listeners open to every source (or
+     * `networkPolicy.clients`), the cluster ports to the cluster's own pods only, the dashboard and the metrics
+     * endpoint only to the peers named in `networkPolicy.dashboard` and `networkPolicy.metrics`; egress unrestricted
+     * unless `networkPolicy.egress` is given. `{ enabled: false }` (a plain value) creates none.
+     */
+    networkPolicy?: NetworkPolicyArgs;
     /** Fixed NodePorts per MQTT listener of the client Service (NodePort and LoadBalancer only). The dashboard's is `dashboard.service.nodePort`. */
     nodePorts?: NodePortsArgs;
     /**

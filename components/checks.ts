@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClientServiceArgs, DEFAULTS, DashboardServiceArgs, DiscoveryMode, ExternalTrafficPolicy, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
+import { ClientListener, ClientServiceArgs, DEFAULTS, DashboardServiceArgs, DiscoveryMode, ExternalTrafficPolicy, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
 import { MAX_STATEFULSET_NAME_LENGTH, ownedPodMetadata, statefulSetName } from "./names";
 import { PlacementArgs, PodArgs, placementProblems } from "./placement";
 import { ContainersArgs } from "./extras";
+import { NetworkPolicyArgs, networkPolicyProblems, networkPolicyWarnings } from "./network-policy";
 import { DATA_DIR } from "./names";
 import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
@@ -57,6 +58,12 @@ export interface CheckedArgs {
     readonly nodePorts: NodePortsArgs;
     /** The client Service's options, as given (checked). */
     readonly clientService: Unwrapped<ClientServiceArgs>;
+    /** The MQTT listeners the client Service exposes, in the order of `LISTENER_PORTS`. */
+    readonly clientListeners: readonly ClientListener[];
+    /** `networkPolicy` as given (checked); the plan applies the defaults. */
+    readonly networkPolicy?: Unwrapped<NetworkPolicyArgs>;
+    /** Whether the NetworkPolicy exists (`networkPolicy.enabled`, default true). */
+    readonly createNetworkPolicy: boolean;
     readonly image: string;
     readonly dashboardUsername: string;
     /** The dashboard Service: its type and pinned NodePort. */
@@ -87,6 +94,7 @@ export type ClusterShape = Pick<
     | "serviceType"
     | "changeGuard"
     | "createPodDisruptionBudget"
+    | "createNetworkPolicy"
     | "warnings"
 >;
 
@@ -232,6 +240,15 @@ const STRUCTURAL_ARGS = [
 ] as const;
 
 function checkPlainStructure(args: EmqxClusterArgs, problems: Problems): void {
+    // Whether the NetworkPolicy exists; its peer lists take Inputs.
+    const networkPolicy = args.networkPolicy;
+    if (isDeferred(networkPolicy) && (!isPlainObject(networkPolicy) || isDeferred(networkPolicy.enabled))) {
+        problems.add(
+            isPlainObject(networkPolicy) ? "networkPolicy.enabled" : "networkPolicy",
+            `must be a plain value, not an Output: it decides whether the NetworkPolicy exists, before any Output is ` +
+                `known. Pass networkPolicy as an object and enabled as true or false; its peer lists may be Outputs`,
+        );
+    }
     for (const field of STRUCTURAL_ARGS) {
         if (isDeferred(args[field])) {
             problems.add(
@@ -538,13 +555,46 @@ function checkService(args: EmqxClusterArgs, problems: Problems, warnings: strin
     return { serviceType, nodePorts };
 }
 
+const ALL_CLIENT_LISTENERS: readonly ClientListener[] = LISTENER_PORTS.map((l) => l.name);
+
+/** `service.listeners`: known listener names, each once, at least one; no pinned NodePort for one left out. */
+function checkClientListeners(given: unknown, nodePorts: NodePortsArgs, problems: Problems): readonly ClientListener[] {
+    const listeners = known(given as pulumi.Input<ClientListener[]> | undefined);
+    if (listeners === undefined) {
+        return ALL_CLIENT_LISTENERS;
+    }
+    const names = ALL_CLIENT_LISTENERS.map((l) => JSON.stringify(l)).join(", ");
+    if (!Array.isArray(listeners) || listeners.length === 0) {
+        problems.add(
+            "service.listeners",
+            `must list at least one of ${names}, e.g. ["mqtt", "mqtts"]; omit it for all four (a cluster clients cannot ` +
+                `reach needs no client Service: use serviceType "ClusterIP")`,
+        );
+        return ALL_CLIENT_LISTENERS;
+    }
+    listeners.forEach((listener, i) => {
+        if (!ALL_CLIENT_LISTENERS.includes(listener)) {
+            problems.add(`service.listeners[${i}]`, `${JSON.stringify(listener)} is not a listener; use ${names}`);
+        } else if (listeners.indexOf(listener) < i) {
+            problems.add(`service.listeners[${i}]`, `"${listener}" is listed twice; list each listener once`);
+        }
+    });
+    for (const [listener, port] of Object.entries(nodePorts)) {
+        if (port !== undefined && ALL_CLIENT_LISTENERS.includes(listener as ClientListener) && !listeners.includes(listener as ClientListener)) {
+            problems.add(`nodePorts.${listener}`, `the client Service does not expose ${listener} (service.listeners); add it there or remove the NodePort`);
+        }
+    }
+    return ALL_CLIENT_LISTENERS.filter((l) => listeners.includes(l));
+}
+
 /** `service`: the client Service's options, each only where the Service's type has it. */
-function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, problems: Problems) {
+function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, nodePorts: NodePortsArgs, problems: Problems) {
     const given = known(args.service) ?? {};
     if (typeof given !== "object" || given === null || Array.isArray(given)) {
         problems.add("service", `must be an object such as { annotations: {...}, externalTrafficPolicy: "Local" }`);
-        return {};
+        return { clientService: {}, clientListeners: ALL_CLIENT_LISTENERS };
     }
+    const clientListeners = checkClientListeners(given.listeners, nodePorts, problems);
     const annotations = known(given.annotations);
     if (annotations !== undefined) {
         if (!isPlainObject(annotations)) {
@@ -585,7 +635,7 @@ function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, pro
     if (policy !== undefined && !Object.values(ExternalTrafficPolicy).includes(policy)) {
         problems.add("service.externalTrafficPolicy", `"${policy}" must be one of ${Object.values(ExternalTrafficPolicy).join(", ")}`);
     }
-    return given as Unwrapped<ClientServiceArgs>;
+    return { clientService: given as Unwrapped<ClientServiceArgs>, clientListeners };
 }
 
 function checkDashboard(args: EmqxClusterArgs, clientNodePorts: NodePortsArgs, problems: Problems, context: ValueContext) {
@@ -716,8 +766,11 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const service = checkService(args, problems, warnings);
     const image = known(args.image) ?? DEFAULTS.image;
     checkKnown(problems, "image", image, context);
-    const clientService = checkClientService(args, service.serviceType, problems);
+    const clientService = checkClientService(args, service.serviceType, service.nodePorts, problems);
     const dashboard = checkDashboard(args, service.nodePorts, problems, context);
+    const networkPolicy = args.networkPolicy as Unwrapped<NetworkPolicyArgs> | undefined;
+    problems.list.push(...networkPolicyProblems(networkPolicy));
+    warnings.push(...networkPolicyWarnings(networkPolicy, dashboard.dashboardService.type));
     const emqxConfig = checkEmqxConfig(args, problems, context);
     const acknowledgedChanges = checkAcknowledged(args, problems, warnings);
     const scheduling = checkScheduling(args, base, replicas, version, problems);
@@ -734,7 +787,9 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         ...storage,
         ...service,
         image,
-        clientService,
+        ...clientService,
+        networkPolicy,
+        createNetworkPolicy: networkPolicy?.enabled !== false,
         ...dashboard,
         emqxConfig,
         hasLicenseKey,

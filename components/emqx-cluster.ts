@@ -11,6 +11,7 @@ import { buildEndpointsReaderBinding, buildEndpointsReaderRole, buildServiceAcco
 import { buildClientService, buildDashboardService, buildHeadlessService } from "./objects/services";
 import { buildStatefulSet } from "./objects/statefulset";
 import { buildDataClaimResize } from "./objects/volumes";
+import { buildNetworkPolicy } from "./objects/network-policy";
 import { generationSuffix } from "./names";
 import { ListenerService, externalEndpoint, listenerNodePort, url } from "./outputs";
 import { ClusterPlan, SECRET_KEYS, planOutput } from "./plan";
@@ -159,6 +160,10 @@ export class EmqxCluster extends pulumi.ComponentResource {
             replaceOnChanges: ["*"],
         });
         const headless = new k8s.core.v1.Service(`${name}-headless`, fromPlan(plan, buildHeadlessService, ["metadata", "spec"]), child());
+        // The pods wait for it, so that they never run unprotected.
+        const networkPolicy = shape.createNetworkPolicy
+            ? [new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, fromPlan(plan, buildNetworkPolicy, ["metadata", "spec"]), child())]
+            : [];
 
         // Each volume generation is its own StatefulSet resource: bumping it creates the new StatefulSet on new
         // claims before the old one is deleted, rather than replacing an object whose immutable fields changed,
@@ -170,7 +175,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 "spec",
             ]),
             {
-                ...child([...rbac, headless, settings, secret, credentials]),
+                ...child([...rbac, headless, settings, secret, credentials, ...networkPolicy]),
                 // The claim template is immutable; a larger storageSize reaches the claims through the resize
                 // patches below instead.
                 ignoreChanges: shape.persistence ? [CLAIM_TEMPLATE_SIZE_PATH] : [],

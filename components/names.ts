@@ -21,6 +21,8 @@ export interface ClusterNames {
     readonly role: string;
     readonly roleBinding: string;
     readonly podDisruptionBudget: string;
+    /** The NetworkPolicy over every pod of the cluster (all volume generations). */
+    readonly networkPolicy: string;
     /** The Secret that keeps the Erlang cookie and the first dashboard password for the life of the cluster. */
     readonly credentialsSecret: string;
     /** The `name` part of every EMQX node name. No dots and no trailing digits (the Erlang port is 4370 + that number). */
@@ -69,6 +71,7 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
         role: `${base}-endpoints-reader`,
         roleBinding: `${base}-endpoints-reader`,
         podDisruptionBudget: base,
+        networkPolicy: base,
         credentialsSecret: `${base}-credentials`,
         nodeBaseName: NODE_BASE_NAME,
         headlessServiceFqdn,

@@ -3,9 +3,10 @@ import { ClientServiceArgs, DEFAULTS, DashboardArgs, EmqxClusterArgs, IpFamily, 
 import { ChangeGuardState } from "./changes";
 import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred, managedSetting } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
-import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
+import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, VOLUME_GENERATION_LABEL, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
 import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
 import { PlacementPlan, planPlacement } from "./placement";
+import { NetworkPolicyPlan, planNetworkPolicy } from "./network-policy";
 import { DASHBOARD_PORT, LISTENER_PORTS } from "./ports";
 import { VersionProfile } from "./versions";
 
@@ -16,8 +17,11 @@ export interface Listener {
     readonly name: ListenerName;
     readonly port: number;
     readonly tls: boolean;
-    /** `client`: the MQTT listeners; `dashboard`: the dashboard, REST API and 4.x's management API. */
-    readonly service: "client" | "dashboard";
+    /**
+     * `client`: an MQTT listener of the client Service; `dashboard`: the dashboard, REST API and 4.x's management
+     * API; `none`: an MQTT listener the client Service leaves out (`service.listeners`), served by the pods only.
+     */
+    readonly service: "client" | "dashboard" | "none";
     /** The pinned NodePort, if any. */
     readonly nodePort?: number;
 }
@@ -72,6 +76,8 @@ export interface ClusterPlan {
     /** The dashboard Service's type; its pinned NodePort is the `dashboard` listener's. */
     readonly dashboardServiceType: ServiceType;
     readonly listeners: readonly Listener[];
+    /** Who may reach the pods; undefined when `networkPolicy.enabled` is false. */
+    readonly networkPolicy?: NetworkPolicyPlan;
     /** Extra env, mounts, volumes, init containers and sidecars (`containers`). */
     readonly extras: ExtrasPlan;
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, `emqxConfig`. */
@@ -128,7 +134,11 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
     });
 
     const listeners: Listener[] = [
-        ...LISTENER_PORTS.map((l) => ({ ...l, service: "client" as const, nodePort: checked.nodePorts[l.name] })),
+        ...LISTENER_PORTS.map((l) => ({
+            ...l,
+            service: checked.clientListeners.includes(l.name) ? ("client" as const) : ("none" as const),
+            nodePort: checked.nodePorts[l.name],
+        })),
         { name: "dashboard", port: DASHBOARD_PORT, tls: false, service: "dashboard", nodePort: checked.dashboardService.nodePort },
     ];
     if (version.managementPort !== undefined) {
@@ -148,7 +158,12 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             ...Object.values(POD_ENV_NAMES),
             ...[...Object.keys(settings), "node.cookie", version.dashboardPasswordPath, ...(version.licenseKeyPath ? [version.licenseKeyPath] : [])].map(settingEnvName),
         ]),
-        volumes: { data: DATA_DIR, log: LOG_DIR, ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}) },
+        volumes: {
+            data: DATA_DIR,
+            log: LOG_DIR,
+            ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}),
+            ...version.readOnlyRoot?.writablePaths,
+        },
         containerName: EMQX_CONTAINER,
         managedSetting: (path) => {
             const managed = managedSetting(path, version);
@@ -161,6 +176,17 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
 
     const owned = ownedPodMetadata(checked.base, checked.volumeGeneration, version);
     const { selectorLabels } = owned;
+    // Every generation's pods: during a volume generation switch the old pods stay behind the policy too.
+    const clusterPodLabels = Object.fromEntries(Object.entries(selectorLabels).filter(([key]) => key !== VOLUME_GENERATION_LABEL));
+    const networkPolicy = planNetworkPolicy(checked.networkPolicy, {
+        podSelector: clusterPodLabels,
+        clusterPorts: [version.clusterPorts.distribution, version.clusterPorts.rpc],
+        clientPorts: listeners.filter((l) => l.service === "client").map((l) => l.port),
+        dashboardPorts: listeners.filter((l) => l.service === "dashboard").map((l) => l.port),
+        metricsPort: version.prometheusPort,
+        discovery: discovery.mode,
+        etcdEndpoints: etcd?.endpoints ?? [],
+    });
 
     return {
         names,
@@ -186,6 +212,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         clientService: checked.clientService,
         dashboardServiceType: checked.dashboardService.type,
         listeners,
+        networkPolicy,
         settings,
         extras: planExtras(checked.containers),
         dashboardUsername: checked.dashboardUsername,

@@ -40,7 +40,8 @@ describe("containers: what runs next to EMQX", () => {
         const pod = statefulSetOf(await deploy({})).spec.template.spec;
         assert.deepStrictEqual(pod.containers.map((c: any) => c.name), ["emqx"]);
         assert.ok(!("initContainers" in pod));
-        assert.deepStrictEqual(pod.volumes.map((v: any) => v.name), ["log"]);
+        // The log emptyDir, and those 5.x's read-only root filesystem needs.
+        assert.deepStrictEqual(pod.volumes.map((v: any) => v.name), ["log", "tmp", "plugins"]);
     });
 
     it("takes an env value from an Output", async () => {

@@ -22,6 +22,7 @@ describe("objects the cluster consists of", () => {
                 TYPES.service,
                 TYPES.statefulSet,
                 TYPES.pdb,
+                TYPES.networkPolicy,
                 TYPES.pvcPatch,
                 TYPES.pvcPatch,
                 TYPES.pvcPatch,

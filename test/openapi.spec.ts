@@ -8,6 +8,7 @@ import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { EmqxClusterArgs } from "../components";
 import { RegisteredResource, TYPES, kubernetesObjects } from "./harness";
 import { deploy } from "./deploy";
@@ -22,6 +23,7 @@ const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.pdb]: (o) => new PodDisruptionBudget(o),
     [TYPES.role]: (o) => new Role(o),
     [TYPES.roleBinding]: (o) => new RoleBinding(o),
+    [TYPES.networkPolicy]: (o) => new NetworkPolicy(o),
 };
 
 /** A patch is a partial object; validated as the claim it patches, completed with what the claim already has. */
@@ -63,6 +65,20 @@ const CASES: [string, EmqxClusterArgs][] = [
     ["etcd with TLS, ClusterIP", { discovery: "etcd", serviceType: "ClusterIP", etcd: { endpoints: ["https://etcd:2379"], tlsSecretName: "etcd-tls" } }],
     ["single node without persistence", { discovery: "manual", replicas: 1, persistence: false }],
     ["licensed 5.10 cluster", { version: "5.10.1", licenseKey: "key" }],
+    [
+        "NetworkPolicy with every peer kind, restricted egress, fewer listeners",
+        {
+            discovery: "etcd",
+            etcd: { endpoints: ["https://etcd:2379"] },
+            service: { listeners: ["mqtts", "wss"] },
+            networkPolicy: {
+                clients: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] } }, { ipBlock: { cidr: "2001:db8::/32" } }],
+                dashboard: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["ingress"] }] } }],
+                metrics: [{ podSelector: { matchLabels: { app: "prometheus" } } }],
+                egress: [{ to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 5432, protocol: "TCP" }] }, { ports: [{ port: 9092 }] }],
+            },
+        },
+    ],
     [
         "placement and pod options",
         {
@@ -110,5 +126,7 @@ describe("every object passes the Kubernetes OpenAPI schema", () => {
     it("catches an object the schema rejects", () => {
         const broken = { type: TYPES.service, name: "x", state: { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: "not-a-number" }] } } };
         assert.throws(() => validate(broken as unknown as RegisteredResource));
+        const policy = { type: TYPES.networkPolicy, name: "x", state: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "x" }, spec: { podSelector: {}, ingress: [{ ports: [{ port: 1883, protocol: "MQTT" }] }] } } };
+        assert.throws(() => validate(policy as unknown as RegisteredResource));
     });
 });
