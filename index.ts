@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DiscoveryMode, EmqxCluster, EmqxClusterArgs, IpFamily, ServiceType, VolumeRetention } from "./components";
+import { ClientListener, DiscoveryMode, EmqxCluster, EmqxClusterArgs, IpFamily, ServiceType, VolumeRetention } from "./components";
 
 // Every key read here is declared, with its default, in Pulumi.yaml.
 const config = new pulumi.Config();
@@ -23,6 +23,7 @@ function settingsFromLines(lines: string[]): Record<string, string> {
 }
 
 const etcdEndpoints = config.getObject<string[]>("etcdEndpoints") ?? [];
+const clientListeners = config.getObject<ClientListener[]>("clientListeners") ?? [];
 // Only the quantities that are set: an empty request would be rejected by the API server.
 function quantities(byResource: Record<string, string | undefined>): Record<string, string> {
     return Object.fromEntries(Object.entries(byResource).filter(([, q]) => q)) as Record<string, string>;
@@ -45,6 +46,14 @@ const args: EmqxClusterArgs = {
     volumeGeneration: config.getNumber("volumeGeneration"),
     volumeRetentionOnScaleDown: text("volumeRetentionOnScaleDown") as VolumeRetention | undefined,
     serviceType: text("serviceType") as ServiceType | undefined,
+    service: { listeners: clientListeners.length > 0 ? clientListeners : undefined },
+    networkPolicy: {
+        enabled: config.getBoolean("networkPolicy"),
+        dashboard: (config.getObject<string[]>("dashboardAllowedCidrs") ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+        metrics: (config.getObject<string[]>("metricsNamespaces") ?? []).map((name) => ({
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+        })),
+    },
     nodePorts: {
         mqtt: port("mqttNodePort"),
         mqtts: port("mqttsNodePort"),

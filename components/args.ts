@@ -71,8 +71,18 @@ export interface NodePortsArgs {
     wss?: number;
 }
 
-/** An MQTT listener of the client Service: `mqtt` (1883), `mqtts` (8883), `ws` (8083) or `wss` (8084). */
-export type ClientListener = keyof NodePortsArgs;
+/** An MQTT listener of the client Service. */
+export const ClientListener = {
+    /** MQTT over TCP (1883). */
+    Mqtt: "mqtt",
+    /** MQTT over TLS (8883). */
+    Mqtts: "mqtts",
+    /** MQTT over WebSocket (8083). */
+    Ws: "ws",
+    /** MQTT over secure WebSocket (8084). */
+    Wss: "wss",
+} as const;
+export type ClientListener = (typeof ClientListener)[keyof typeof ClientListener];
 
 /**
  * The dashboard's own Service, which serves the dashboard and REST API (container port 18083) and, on 4.x, the
@@ -300,5 +310,6 @@ export const DEFAULTS = {
     image: "emqx/emqx",
     dashboardUsername: "admin",
     dashboardServiceType: "ClusterIP" as ServiceType,
+    networkPolicy: true,
     etcdPrefix: "emqxcl",
 } as const;

@@ -789,7 +789,7 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         image,
         ...clientService,
         networkPolicy,
-        createNetworkPolicy: networkPolicy?.enabled !== false,
+        createNetworkPolicy: networkPolicy?.enabled ?? DEFAULTS.networkPolicy,
         ...dashboard,
         emqxConfig,
         hasLicenseKey,

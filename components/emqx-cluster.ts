@@ -47,7 +47,10 @@ function serverSideApplyDisabled(): boolean {
  * are refused at preview time.
  */
 export class EmqxCluster extends pulumi.ComponentResource {
-    /** The MQTT (1883) NodePort: the pinned one or the one Kubernetes allocated. Undefined for ClusterIP. */
+    /**
+     * The MQTT (1883) NodePort: the pinned one or the one Kubernetes allocated. Undefined for ClusterIP, and when
+     * `service.listeners` leaves mqtt out.
+     */
     public readonly nodePort: pulumi.Output<number | undefined>;
     /** The dashboard (18083) NodePort of the dashboard Service. Undefined while it is ClusterIP (the default). */
     public readonly dashboardNodePort: pulumi.Output<number | undefined>;
@@ -58,7 +61,8 @@ export class EmqxCluster extends pulumi.ComponentResource {
      */
     public readonly dashboardUrl: pulumi.Output<string>;
     /**
-     * The MQTT URL for clients outside the cluster, e.g. `mqtt://mqtt.example.com:31883` (an IPv6 host in brackets).
+     * The MQTT URL for clients outside the cluster, e.g. `mqtt://mqtt.example.com:31883` (an IPv6 host in brackets);
+     * without mqtt in `service.listeners`, the first of mqtts, ws, wss it exposes.
      * With the default externalHost, `localhost`, only right on a machine with port mappings to the nodes (kind, k3d):
      * a NodePort cluster without externalHost gets a preview warning.
      */

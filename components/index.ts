@@ -1,5 +1,6 @@
 export { EmqxCluster } from "./emqx-cluster";
 export {
+    ClientListener,
     ClientServiceArgs,
     DashboardArgs,
     DashboardServiceArgs,
@@ -15,6 +16,7 @@ export {
 } from "./args";
 export { DisruptionBudgetArgs, PlacementArgs, PodArgs, ProbeTimingArgs, ProbesArgs } from "./placement";
 export { ContainersArgs, ExtraContainerArgs } from "./extras";
+export { NetworkPolicyArgs, NetworkPolicyEgressRuleArgs, NetworkPolicyPortArgs } from "./network-policy";
 export {
     ClientAuthConfig,
     ClientConfig,

@@ -11,7 +11,24 @@ import { DiscoveryMode, ServiceType } from "./args";
 import { isCidr, isPlainObject, modelProblems, pointerToArgPath } from "./validation";
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
-type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+
+/** A destination port of an egress rule (Kubernetes' `NetworkPolicyPort`, by number). */
+export interface NetworkPolicyPortArgs {
+    /** The port number; unset: every port. */
+    port?: pulumi.Input<number>;
+    /** The last port of a range starting at `port`. */
+    endPort?: pulumi.Input<number>;
+    /** `TCP` (default), `UDP` or `SCTP`. */
+    protocol?: pulumi.Input<string>;
+}
+
+/** Where the pods may connect to (Kubernetes' `NetworkPolicyEgressRule`). */
+export interface NetworkPolicyEgressRuleArgs {
+    /** Destinations: peers (`podSelector`/`namespaceSelector`, or `ipBlock`). Unset: every destination. */
+    to?: pulumi.Input<pulumi.Input<NetworkPolicyPeer>[]>;
+    /** Destination ports. Unset: every port. */
+    ports?: pulumi.Input<pulumi.Input<NetworkPolicyPortArgs>[]>;
+}
 
 /**
  * Who may reach the cluster's pods. Kubernetes enforces a NetworkPolicy only where the cluster's network plugin
@@ -51,17 +68,18 @@ export interface NetworkPolicyArgs {
      * (authentication and authorization backends, bridges, rule actions, webhooks). Given (even `[]`), only these
      * destinations are allowed besides what the cluster itself needs: DNS (port 53, UDP and TCP), its own pods on the
      * cluster ports, the Kubernetes API (TCP 443 and 6443) with `k8s` discovery, the etcd endpoints' ports with
-     * `etcd` discovery. Each rule is Kubernetes' `NetworkPolicyEgressRule` (`{ to?, ports? }`).
+     * `etcd` discovery. Each rule is Kubernetes' `NetworkPolicyEgressRule` (`{ to?, ports? }`, ports by number).
      */
-    egress?: pulumi.Input<pulumi.Input<NetworkPolicyEgressRule>[]>;
+    egress?: pulumi.Input<pulumi.Input<NetworkPolicyEgressRuleArgs>[]>;
 }
 
 type Peer = pulumi.Unwrap<NetworkPolicyPeer>;
 
-/** A port and protocol, as in a NetworkPolicy rule. */
+/** A port (or range) and protocol, as in a NetworkPolicy rule. */
 export interface PolicyPort {
-    readonly port: number;
-    readonly protocol: "TCP" | "UDP";
+    readonly port?: number;
+    readonly endPort?: number;
+    readonly protocol?: string;
 }
 
 /** One allowance: who (undefined: any source or destination) may use which ports, and why. */
@@ -147,7 +165,7 @@ export function planNetworkPolicy(given: pulumi.Unwrap<NetworkPolicyArgs> | unde
         egress.push({ purpose: "etcd (etcd discovery)", ports: ports.map(tcp) });
     }
     for (const rule of given.egress) {
-        egress.push({ purpose: "networkPolicy.egress", peers: rule.to, ports: rule.ports as PolicyPort[] | undefined });
+        egress.push({ purpose: "networkPolicy.egress", peers: rule.to, ports: rule.ports });
     }
     return { podSelector: ctx.podSelector, ingress, egress };
 }

@@ -104,7 +104,7 @@ describe("NetworkPolicy (networkPolicy)", () => {
         const egressOf = async (args: EmqxClusterArgs) => (await policyOf(args)).spec;
 
         it("restricted when networkPolicy.egress is given: DNS, the cluster's own pods, then the given rules", async () => {
-            const database = { to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 5432, protocol: "TCP" }] };
+            const database = { to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 5432, protocol: "TCP" }, { port: 9092, endPort: 9094 }] };
             const spec = await egressOf({ networkPolicy: { egress: [database] } });
             assert.deepStrictEqual(spec.policyTypes, ["Ingress", "Egress"]);
             assert.deepStrictEqual(spec.egress, [

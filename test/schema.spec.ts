@@ -9,7 +9,7 @@ import * as ts from "typescript";
 import * as YAML from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import * as components from "../components";
-import { DiscoveryMode, ExternalTrafficPolicy, ServiceType, VolumeRetention } from "../components";
+import { ClientListener, DiscoveryMode, ExternalTrafficPolicy, ServiceType, VolumeRetention } from "../components";
 
 const ROOT = path.resolve(__dirname, "..");
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -115,6 +115,7 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         ["ServiceType", ServiceType],
         ["VolumeRetention", VolumeRetention],
         ["ExternalTrafficPolicy", ExternalTrafficPolicy],
+        ["ClientListener", ClientListener],
     ];
     for (const [name, values] of enums) {
         it(`has the enum ${name} with every value, each documented`, () => {
@@ -154,6 +155,9 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "MqttEndpoint",
                 "MqttListenerConfig",
                 "MqttListeners",
+                "NetworkPolicyArgs",
+                "NetworkPolicyEgressRuleArgs",
+                "NetworkPolicyPortArgs",
                 "NodePortsArgs",
                 "PlacementArgs",
                 "PodArgs",
@@ -162,7 +166,7 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "ResourcesArgs",
             ],
         );
-        for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint", "EnvVar", "SecretKeySelector", "Volume", "VolumeMount"]) {
+        for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint", "EnvVar", "SecretKeySelector", "Volume", "VolumeMount", "NetworkPolicyPeer"]) {
             assert.ok(names.includes(used), `${used} is not in the schema`);
         }
         // The SDK's schema generation keeps the descriptions of fields and enum values, not of the types themselves.

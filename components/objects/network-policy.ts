@@ -8,7 +8,7 @@ type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgress
 
 /** A rule's ports (every port when it has none) as the NetworkPolicy lists them. */
 function ports(rule: PolicyRule): Pick<NetworkPolicyIngressRule, "ports"> {
-    return rule.ports === undefined ? {} : { ports: rule.ports.map(({ port, protocol }) => ({ port, protocol })) };
+    return rule.ports === undefined ? {} : { ports: rule.ports.map((port) => ({ ...port })) };
 }
 
 /**
