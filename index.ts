@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AuthorizationNoMatch, DiscoveryMode, EmqxCluster, EmqxClusterArgs, IngressArgs, IpFamily, MonitorKind, PlacementArgs, PodArgs, ServiceType, VolumeRetention } from "./components";
+import { AuthorizationNoMatch, ClientListener, DiscoveryMode, EmqxCluster, EmqxClusterArgs, IngressArgs, IpFamily, MonitorKind, PlacementArgs, PodArgs, ServiceType, VolumeRetention } from "./components";
 
 // Every key read here is declared, with its default, in Pulumi.yaml.
 const config = new pulumi.Config();
@@ -53,6 +53,7 @@ const tls: EmqxClusterArgs["tls"] =
               dashboard: config.getBoolean("tlsDashboard"),
           }
         : undefined;
+const clientListeners = config.getObject<ClientListener[]>("clientListeners") ?? [];
 // Only the quantities that are set: an empty request would be rejected by the API server.
 function quantities(byResource: Record<string, string | undefined>): Record<string, string> {
     return Object.fromEntries(Object.entries(byResource).filter(([, q]) => q)) as Record<string, string>;
@@ -75,6 +76,14 @@ const args: EmqxClusterArgs = {
     volumeGeneration: config.getNumber("volumeGeneration"),
     volumeRetentionOnScaleDown: text("volumeRetentionOnScaleDown") as VolumeRetention | undefined,
     serviceType: text("serviceType") as ServiceType | undefined,
+    service: { listeners: clientListeners.length > 0 ? clientListeners : undefined },
+    networkPolicy: {
+        enabled: config.getBoolean("networkPolicy"),
+        dashboard: (config.getObject<string[]>("dashboardAllowedCidrs") ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+        metrics: (config.getObject<string[]>("metricsNamespaces") ?? []).map((name) => ({
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+        })),
+    },
     nodePorts: {
         mqtt: port("mqttNodePort"),
         mqtts: port("mqttsNodePort"),

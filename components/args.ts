@@ -3,6 +3,7 @@ import { AuthenticationArgs, AuthorizationArgs, SecretKeyRef } from "./auth";
 import { ContainersArgs } from "./extras";
 import { IngressArgs } from "./ingress";
 import { MonitoringArgs } from "./monitoring";
+import { NetworkPolicyArgs } from "./network-policy";
 import { PlacementArgs, PodArgs } from "./placement";
 import { TlsArgs } from "./tls";
 
@@ -74,6 +75,19 @@ export interface NodePortsArgs {
     wss?: number;
 }
 
+/** An MQTT listener of the client Service. */
+export const ClientListener = {
+    /** MQTT over TCP (1883). */
+    Mqtt: "mqtt",
+    /** MQTT over TLS (8883). */
+    Mqtts: "mqtts",
+    /** MQTT over WebSocket (8083). */
+    Ws: "ws",
+    /** MQTT over secure WebSocket (8084). */
+    Wss: "wss",
+} as const;
+export type ClientListener = (typeof ClientListener)[keyof typeof ClientListener];
+
 /**
  * The dashboard's own Service, which serves the dashboard and REST API (container port 18083) and, on 4.x, the
  * management API (8081). Default: a ClusterIP Service, reachable from inside the cluster only (`kubectl
@@ -112,6 +126,13 @@ export interface ClientServiceArgs {
      * `LoadBalancer` only.
      */
     externalTrafficPolicy?: pulumi.Input<ExternalTrafficPolicy>;
+    /**
+     * The MQTT listeners the Service exposes (and the NetworkPolicy opens), e.g. `["mqtt", "mqtts"]` for a cluster
+     * without WebSocket. Default all four: `mqtt`, `mqtts`, `ws`, `wss`. Each at most once, at least one. The pods
+     * still serve every listener (for the headless Service); the URLs, `clientConfig` and `nodePorts` follow this
+     * list. `nodePorts` of a listener left out are refused.
+     */
+    listeners?: pulumi.Input<ClientListener[]>;
 }
 
 /** The dashboard's admin account. */
@@ -199,8 +220,18 @@ export interface EmqxClusterArgs {
     clusterName?: string;
     /** Type of the client Service. Default `NodePort`. */
     serviceType?: ServiceType;
-    /** Options of the client Service: annotations, load balancer source ranges and class, external traffic policy. */
+    /**
+     * Options of the client Service: annotations, load balancer source ranges and class, external traffic policy,
+     * which listeners it exposes.
+     */
     service?: ClientServiceArgs;
+    /**
+     * A NetworkPolicy over the pods, on by default: the exposed MQTT listeners open to every source (or
+     * `networkPolicy.clients`), the cluster ports to the cluster's own pods only, the dashboard and the metrics
+     * endpoint only to the peers named in `networkPolicy.dashboard` and `networkPolicy.metrics`; egress unrestricted
+     * unless `networkPolicy.egress` is given. `{ enabled: false }` (a plain value) creates none.
+     */
+    networkPolicy?: NetworkPolicyArgs;
     /** Fixed NodePorts per MQTT listener of the client Service (NodePort and LoadBalancer only). The dashboard's is `dashboard.service.nodePort`. */
     nodePorts?: NodePortsArgs;
     /**
@@ -342,5 +373,6 @@ export const DEFAULTS = {
     image: "emqx/emqx",
     dashboardUsername: "admin",
     dashboardServiceType: "ClusterIP" as ServiceType,
+    networkPolicy: true,
     etcdPrefix: "emqxcl",
 } as const;

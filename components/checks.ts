@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClientServiceArgs, DEFAULTS, DashboardServiceArgs, DiscoveryMode, ExternalTrafficPolicy, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
+import { ClientListener, ClientServiceArgs, DEFAULTS, DashboardServiceArgs, DiscoveryMode, ExternalTrafficPolicy, EmqxClusterArgs, EtcdArgs, IpFamily, NodePortsArgs, ServiceType, VolumeRetention } from "./args";
 import { DISCOVERY_STRATEGIES, DiscoveryStrategy } from "./discovery";
 import { MAX_STATEFULSET_NAME_LENGTH, ownedPodMetadata, statefulSetName } from "./names";
 import { PlacementArgs, PodArgs, placementProblems } from "./placement";
@@ -8,8 +8,9 @@ import { ContainersArgs } from "./extras";
 import { INGRESS_ROUTES, IngressArgs, IngressRoute, ingressProblems } from "./ingress";
 import { MonitorKind, MonitoringArgs, metricsServed, monitoringProblems, monitoringWarnings } from "./monitoring";
 import { AuthPlan, authProblems, planAuth } from "./auth";
+import { NetworkPolicyArgs, networkPolicyProblems, networkPolicyWarnings } from "./network-policy";
 import { DATA_DIR } from "./names";
-import { CLUSTER_PORTS, LISTENER_PORTS } from "./ports";
+import { CLUSTER_PORTS, DASHBOARD_PORT, DASHBOARD_TLS_PORT, LISTENER_PORTS } from "./ports";
 import { VersionProfile, resolveVersion } from "./versions";
 import { TlsArgs, TlsShape, exampleCertificateWarning, tlsProblems, tlsShape, tlsStructureProblems } from "./tls";
 import {
@@ -62,6 +63,12 @@ export interface CheckedArgs {
     readonly nodePorts: NodePortsArgs;
     /** The client Service's options, as given (checked). */
     readonly clientService: Unwrapped<ClientServiceArgs>;
+    /** The MQTT listeners the client Service exposes, in the order of `LISTENER_PORTS`. */
+    readonly clientListeners: readonly ClientListener[];
+    /** `networkPolicy` as given (checked); the plan applies the defaults. */
+    readonly networkPolicy?: Unwrapped<NetworkPolicyArgs>;
+    /** Whether the NetworkPolicy exists (`networkPolicy.enabled`, default true). */
+    readonly createNetworkPolicy: boolean;
     readonly image: string;
     readonly dashboardUsername: string;
     /** The dashboard Service: its type and pinned NodePort. */
@@ -111,6 +118,7 @@ export type ClusterShape = Pick<
     | "monitorKind"
     | "ingressRoutes"
     | "tlsShape"
+    | "createNetworkPolicy"
     | "warnings"
 >;
 
@@ -281,6 +289,15 @@ function checkPlainExposure(args: EmqxClusterArgs, problems: Problems): void {
 
 function checkPlainStructure(args: EmqxClusterArgs, problems: Problems): void {
     checkPlainExposure(args, problems);
+    // Whether the NetworkPolicy exists; its peer lists take Inputs.
+    const networkPolicy = args.networkPolicy;
+    if (isDeferred(networkPolicy) && (!isPlainObject(networkPolicy) || isDeferred(networkPolicy.enabled))) {
+        problems.add(
+            isPlainObject(networkPolicy) ? "networkPolicy.enabled" : "networkPolicy",
+            `must be a plain value, not an Output: it decides whether the NetworkPolicy exists, before any Output is ` +
+                `known. Pass networkPolicy as an object and enabled as true or false; its peer lists may be Outputs`,
+        );
+    }
     for (const field of STRUCTURAL_ARGS) {
         if (isDeferred(args[field])) {
             problems.add(
@@ -594,13 +611,46 @@ function checkService(args: EmqxClusterArgs, problems: Problems, warnings: strin
     return { serviceType, nodePorts };
 }
 
+const ALL_CLIENT_LISTENERS: readonly ClientListener[] = LISTENER_PORTS.map((l) => l.name);
+
+/** `service.listeners`: known listener names, each once, at least one; no pinned NodePort for one left out. */
+function checkClientListeners(given: unknown, nodePorts: NodePortsArgs, problems: Problems): readonly ClientListener[] {
+    const listeners = known(given as pulumi.Input<ClientListener[]> | undefined);
+    if (listeners === undefined) {
+        return ALL_CLIENT_LISTENERS;
+    }
+    const names = ALL_CLIENT_LISTENERS.map((l) => JSON.stringify(l)).join(", ");
+    if (!Array.isArray(listeners) || listeners.length === 0) {
+        problems.add(
+            "service.listeners",
+            `must list at least one of ${names}, e.g. ["mqtt", "mqtts"]; omit it for all four (a cluster clients cannot ` +
+                `reach needs no client Service: use serviceType "ClusterIP")`,
+        );
+        return ALL_CLIENT_LISTENERS;
+    }
+    listeners.forEach((listener, i) => {
+        if (!ALL_CLIENT_LISTENERS.includes(listener)) {
+            problems.add(`service.listeners[${i}]`, `${JSON.stringify(listener)} is not a listener; use ${names}`);
+        } else if (listeners.indexOf(listener) < i) {
+            problems.add(`service.listeners[${i}]`, `"${listener}" is listed twice; list each listener once`);
+        }
+    });
+    for (const [listener, port] of Object.entries(nodePorts)) {
+        if (port !== undefined && ALL_CLIENT_LISTENERS.includes(listener as ClientListener) && !listeners.includes(listener as ClientListener)) {
+            problems.add(`nodePorts.${listener}`, `the client Service does not expose ${listener} (service.listeners); add it there or remove the NodePort`);
+        }
+    }
+    return ALL_CLIENT_LISTENERS.filter((l) => listeners.includes(l));
+}
+
 /** `service`: the client Service's options, each only where the Service's type has it. */
-function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, problems: Problems) {
+function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, nodePorts: NodePortsArgs, problems: Problems) {
     const given = known(args.service) ?? {};
     if (typeof given !== "object" || given === null || Array.isArray(given)) {
         problems.add("service", `must be an object such as { annotations: {...}, externalTrafficPolicy: "Local" }`);
-        return {};
+        return { clientService: {}, clientListeners: ALL_CLIENT_LISTENERS };
     }
+    const clientListeners = checkClientListeners(given.listeners, nodePorts, problems);
     const annotations = known(given.annotations);
     if (annotations !== undefined) {
         if (!isPlainObject(annotations)) {
@@ -641,7 +691,7 @@ function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, pro
     if (policy !== undefined && !Object.values(ExternalTrafficPolicy).includes(policy)) {
         problems.add("service.externalTrafficPolicy", `"${policy}" must be one of ${Object.values(ExternalTrafficPolicy).join(", ")}`);
     }
-    return given as Unwrapped<ClientServiceArgs>;
+    return { clientService: given as Unwrapped<ClientServiceArgs>, clientListeners };
 }
 
 function checkDashboard(args: EmqxClusterArgs, clientNodePorts: NodePortsArgs, problems: Problems, context: ValueContext) {
@@ -794,6 +844,17 @@ function checkExposure(
     if (version) {
         const owned = ownedPodMetadata(base, args.volumeGeneration ?? DEFAULTS.volumeGeneration, version, metricsServed(version, args.monitoring));
         problems.list.push(...monitoringProblems(monitoring, { version, emqxConfig, ownedLabels: owned.labels }));
+        const kind = args.monitoring?.kind ?? MonitorKind.ServiceMonitor;
+        const httpsDashboard = isPlainObject(args.tls) && args.tls.dashboard === true;
+        if (args.monitoring !== undefined && kind === MonitorKind.ServiceMonitor && httpsDashboard && version.prometheusPort === DASHBOARD_PORT) {
+            // With tls.dashboard the dashboard Service carries HTTPS (18084) only; the plain port stays on the pods.
+            problems.add(
+                "monitoring.kind",
+                `a ServiceMonitor scrapes the dashboard Service, which with tls.dashboard carries only HTTPS ` +
+                    `(${DASHBOARD_TLS_PORT}), not the metrics port ${DASHBOARD_PORT}; set monitoring.kind to ` +
+                    `PodMonitor, which scrapes each pod's port ${DASHBOARD_PORT} directly`,
+            );
+        }
         if (args.monitoring !== undefined) {
             warnings.push(...monitoringWarnings(version));
         }
@@ -843,13 +904,21 @@ function collect(componentName: string, args: EmqxClusterArgs) {
     const service = checkService(args, problems, warnings);
     const image = known(args.image) ?? DEFAULTS.image;
     checkKnown(problems, "image", image, context);
-    const clientService = checkClientService(args, service.serviceType, problems);
+    const clientService = checkClientService(args, service.serviceType, service.nodePorts, problems);
     const dashboard = checkDashboard(args, service.nodePorts, problems, context);
+    const networkPolicy = args.networkPolicy as Unwrapped<NetworkPolicyArgs> | undefined;
+    problems.list.push(...networkPolicyProblems(networkPolicy));
+    warnings.push(
+        ...networkPolicyWarnings(networkPolicy, dashboard.dashboardService.type, {
+            dashboardIngress: isPlainObject(args.ingress) && args.ingress.dashboard !== undefined,
+            monitoring: args.monitoring !== undefined,
+        }),
+    );
     const emqxConfig = checkEmqxConfig(args, problems, context);
     const autoclean = known(args.autoclean);
     checkKnown(problems, "autoclean", autoclean, context);
     problems.list.push(...tlsProblems(args.tls as Unwrapped<TlsArgs> | undefined, { version, emqxConfig, externalHostGiven: args.externalHost !== undefined }));
-    const exampleCertificate = exampleCertificateWarning(args.tls, service.serviceType, emqxConfig);
+    const exampleCertificate = exampleCertificateWarning(args.tls, service.serviceType, emqxConfig, clientService.clientListeners);
     if (exampleCertificate) {
         warnings.push(exampleCertificate);
     }
@@ -870,7 +939,9 @@ function collect(componentName: string, args: EmqxClusterArgs) {
         ...storage,
         ...service,
         image,
-        clientService,
+        ...clientService,
+        networkPolicy,
+        createNetworkPolicy: networkPolicy?.enabled ?? DEFAULTS.networkPolicy,
         ...dashboard,
         emqxConfig,
         autoclean,

@@ -34,16 +34,16 @@ export interface MqttListenerConfig {
     internal: MqttEndpoint;
 }
 
-/** The four MQTT listeners EMQX opens by default. */
+/** The MQTT listeners the client Service exposes (all four by default); one it leaves out (`service.listeners`) is absent. */
 export interface MqttListeners {
     /** MQTT over TCP (1883). */
-    mqtt: MqttListenerConfig;
+    mqtt?: MqttListenerConfig;
     /** MQTT over TLS (8883). */
-    mqtts: MqttListenerConfig;
+    mqtts?: MqttListenerConfig;
     /** MQTT over WebSocket (8083, path `/mqtt`). */
-    ws: MqttListenerConfig;
+    ws?: MqttListenerConfig;
     /** MQTT over secure WebSocket (8084, path `/mqtt`). */
-    wss: MqttListenerConfig;
+    wss?: MqttListenerConfig;
 }
 
 /** A key of a Kubernetes Secret: where a client (or `kubectl`) reads a value the stack does not copy. */
@@ -107,15 +107,18 @@ export interface ClientAuthConfig {
 
 /** How an MQTT client connects to the cluster: URLs per listener, TLS and authentication. */
 export interface ClientConfig {
-    /** The URL to start with: plain MQTT from outside the cluster, the same as the `mqttUrl` output. */
+    /**
+     * The URL to start with, from outside the cluster, the same as the `mqttUrl` output: plain MQTT, or the first of
+     * mqtts, ws, wss the client Service exposes when it leaves mqtt out.
+     */
     url: string;
-    /** Plain MQTT from pods in the cluster, the same as the `mqttInternalUrl` output. */
+    /** The same listener from pods in the cluster, the same as the `mqttInternalUrl` output. */
     internalUrl: string;
     /** Whether the `external` endpoints are reachable from outside the cluster; false for a ClusterIP Service. */
     externallyReachable: boolean;
     /** MQTT protocol versions the broker accepts (`protocolVersion` 3, 4 and 5 in most client libraries). */
     protocolVersions: string[];
-    /** Every MQTT listener, with its external and in-cluster endpoints. */
+    /** Every MQTT listener the client Service exposes, with its external and in-cluster endpoints. */
     listeners: MqttListeners;
     /** What a client needs for the TLS listeners. */
     tls: ClientTlsConfig;
@@ -131,6 +134,8 @@ export interface HostPort {
 
 /** The external endpoint of each MQTT listener, resolved. */
 export type ExternalEndpoints = Readonly<Record<keyof MqttListeners, HostPort>>;
+
+const LISTENER_ORDER: readonly (keyof MqttListeners)[] = ["mqtt", "mqtts", "ws", "wss"];
 
 const LISTENER_SHAPES: Readonly<Record<keyof MqttListeners, { scheme: string; path?: string }>> = {
     mqtt: { scheme: "mqtt" },
@@ -251,16 +256,13 @@ export function buildClientConfig(plan: ClusterPlan, external: ExternalEndpoints
             internal: endpoint(scheme, { host: plan.names.clientServiceFqdn, port: planned.port }, path),
         };
     };
-    const listeners: MqttListeners = {
-        mqtt: listener("mqtt"),
-        mqtts: listener("mqtts"),
-        ws: listener("ws"),
-        wss: listener("wss"),
-    };
+    const exposed = LISTENER_ORDER.filter((name) => plan.listeners.some((l) => l.name === name && l.service === "client"));
+    const listeners: MqttListeners = Object.fromEntries(exposed.map((name) => [name, listener(name)]));
+    const first = listeners[exposed[0]] as MqttListenerConfig;
     const configured = (pattern: RegExp) => Object.keys(plan.settings).filter((path) => pattern.test(path)).sort();
     return {
-        url: listeners.mqtt.external.url,
-        internalUrl: listeners.mqtt.internal.url,
+        url: first.external.url,
+        internalUrl: first.internal.url,
         externallyReachable: plan.serviceType !== "ClusterIP",
         protocolVersions: ["3.1", "3.1.1", "5.0"],
         listeners,

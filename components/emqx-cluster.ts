@@ -15,6 +15,7 @@ import { buildStatefulSet } from "./objects/statefulset";
 import { buildDataClaimResize } from "./objects/volumes";
 import { buildIngress } from "./objects/ingress";
 import { MONITORING_API_VERSION, buildMonitor } from "./objects/monitoring";
+import { buildNetworkPolicy } from "./objects/network-policy";
 import { generationSuffix } from "./names";
 import { ListenerService, externalEndpoint, listenerNodePort, url } from "./outputs";
 import { ClusterPlan, SECRET_KEYS, planOutput } from "./plan";
@@ -50,7 +51,10 @@ function serverSideApplyDisabled(): boolean {
  * are refused at preview time.
  */
 export class EmqxCluster extends pulumi.ComponentResource {
-    /** The MQTT (1883) NodePort: the pinned one or the one Kubernetes allocated. Undefined for ClusterIP. */
+    /**
+     * The MQTT (1883) NodePort: the pinned one or the one Kubernetes allocated. Undefined for ClusterIP, and when
+     * `service.listeners` leaves mqtt out.
+     */
     public readonly nodePort: pulumi.Output<number | undefined>;
     /**
      * The dashboard's NodePort (of 18083, or of 18084 with `tls.dashboard`) on the dashboard Service. Undefined while
@@ -65,7 +69,8 @@ export class EmqxCluster extends pulumi.ComponentResource {
      */
     public readonly dashboardUrl: pulumi.Output<string>;
     /**
-     * The MQTT URL for clients outside the cluster, e.g. `mqtt://mqtt.example.com:31883` (an IPv6 host in brackets).
+     * The MQTT URL for clients outside the cluster, e.g. `mqtt://mqtt.example.com:31883` (an IPv6 host in brackets);
+     * without mqtt in `service.listeners`, the first of mqtts, ws, wss it exposes.
      * With the default externalHost, `localhost`, only right on a machine with port mappings to the nodes (kind, k3d):
      * a NodePort cluster without externalHost gets a preview warning.
      */
@@ -213,6 +218,10 @@ export class EmqxCluster extends pulumi.ComponentResource {
                 ),
             );
         }
+        // The pods wait for it, so that they never run unprotected.
+        const networkPolicy = shape.createNetworkPolicy
+            ? [new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, fromPlan(plan, buildNetworkPolicy, ["metadata", "spec"]), child())]
+            : [];
 
         // Each volume generation is its own StatefulSet resource: bumping it creates the new StatefulSet on new
         // claims before the old one is deleted, rather than replacing an object whose immutable fields changed,
@@ -233,6 +242,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
                     ...(mqttUser ? [mqttUser.secret] : []),
                     ...(managementApp ? [managementApp.secret] : []),
                     ...tlsObjects,
+                    ...networkPolicy,
                 ]),
                 // The claim template is immutable; a larger storageSize reaches the claims through the resize
                 // patches below instead.

@@ -1,5 +1,6 @@
 export { EmqxCluster } from "./emqx-cluster";
 export {
+    ClientListener,
     ClientServiceArgs,
     DashboardArgs,
     DashboardServiceArgs,
@@ -19,6 +20,7 @@ export { MetricsBasicAuthArgs, MonitorKind, MonitoringArgs } from "./monitoring"
 export { IngressArgs, IngressRouteArgs } from "./ingress";
 export { TlsArgs, TlsCertificateArgs, TlsIssuerRefArgs } from "./tls";
 export { AuthenticationArgs, AuthorizationArgs, AuthorizationNoMatch, AuthorizationRulesArgs, MqttUsersArgs, SecretKeyRef } from "./auth";
+export { NetworkPolicyArgs, NetworkPolicyEgressRuleArgs, NetworkPolicyPortArgs } from "./network-policy";
 export {
     ClientAuthConfig,
     ClientConfig,

@@ -22,6 +22,8 @@ export interface ClusterNames {
     readonly role: string;
     readonly roleBinding: string;
     readonly podDisruptionBudget: string;
+    /** The NetworkPolicy over every pod of the cluster (all volume generations). */
+    readonly networkPolicy: string;
     /** The Secret that keeps the Erlang cookie and the first dashboard password for the life of the cluster. */
     readonly credentialsSecret: string;
     /** The Prometheus Operator's ServiceMonitor or PodMonitor (`monitoring`). */
@@ -74,6 +76,7 @@ export function clusterNames(base: string, namespace: string, clusterDomain: str
         role: `${base}-endpoints-reader`,
         roleBinding: `${base}-endpoints-reader`,
         podDisruptionBudget: base,
+        networkPolicy: base,
         credentialsSecret: `${base}-credentials`,
         monitor: base,
         ingress: (route) => `${base}-${route}`,

@@ -4,7 +4,7 @@ import { AuthPlan } from "./auth";
 import { ChangeGuardState } from "./changes";
 import { EmqxArgsError, ResolvedArgs, checkArgs, isDeferred, managedSetting } from "./checks";
 import { DiscoveryStrategy, discoverySettings } from "./discovery";
-import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
+import { DATA_DIR, EMQX_CONTAINER, LOG_DIR, POD_ENV_NAMES, VOLUME_GENERATION_LABEL, ClusterNames, clusterNames, ownedPodMetadata } from "./names";
 import { ExtrasPlan, extrasProblems, planExtras } from "./extras";
 import { IngressPlan, planIngresses } from "./ingress";
 import { MonitoringPlan, loadedPluginsSetting, metricsServed, monitoringPlugins, planMonitoring } from "./monitoring";
@@ -12,6 +12,7 @@ import { PlacementPlan, planPlacement } from "./placement";
 import { membershipSettings } from "./membership";
 import { DASHBOARD_PORT, DASHBOARD_TLS_PORT, LISTENER_PORTS } from "./ports";
 import { TLS_DIR, TLS_VOLUME, TlsPlan, planTls } from "./tls";
+import { NetworkPolicyPlan, planNetworkPolicy } from "./network-policy";
 import { VersionProfile } from "./versions";
 
 export type ListenerName = keyof NodePortsArgs | "dashboard" | "dashboard-tls" | "api";
@@ -22,10 +23,11 @@ export interface Listener {
     readonly port: number;
     readonly tls: boolean;
     /**
-     * `client`: the MQTT listeners; `dashboard`: the dashboard, REST API and 4.x's management API; `pod`: on no
-     * Service (the plain dashboard port when the dashboard Service carries HTTPS; the probes still use it).
+     * `client`: an MQTT listener of the client Service; `dashboard`: the dashboard, REST API and 4.x's management
+     * API; `none`: on no Service, served by the pods only (an MQTT listener the client Service leaves out,
+     * `service.listeners`; the plain dashboard port when the dashboard Service carries HTTPS, which the probes use).
      */
-    readonly service: "client" | "dashboard" | "pod";
+    readonly service: "client" | "dashboard" | "none";
     /** The pinned NodePort, if any. */
     readonly nodePort?: number;
 }
@@ -86,6 +88,8 @@ export interface ClusterPlan {
     readonly metricsUrls: readonly string[];
     /** The Ingresses of the HTTP listeners (`ingress`). */
     readonly ingresses: readonly IngressPlan[];
+    /** Who may reach the pods; undefined when `networkPolicy.enabled` is false. */
+    readonly networkPolicy?: NetworkPolicyPlan;
     /** Extra env, mounts, volumes, init containers and sidecars (`containers`). */
     readonly extras: ExtrasPlan;
     /** Non-secret EMQX settings by configuration path: discovery, node, dashboard user, autoclean, `emqxConfig`. */
@@ -154,10 +158,14 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
     });
     const dashboardNodePort = checked.dashboardService.nodePort;
     const listeners: Listener[] = [
-        ...LISTENER_PORTS.map((l) => ({ ...l, service: "client" as const, nodePort: checked.nodePorts[l.name] })),
+        ...LISTENER_PORTS.map((l) => ({
+            ...l,
+            service: checked.clientListeners.includes(l.name) ? ("client" as const) : ("none" as const),
+            nodePort: checked.nodePorts[l.name],
+        })),
         ...(tls?.dashboard
             ? [
-                  { name: "dashboard" as const, port: DASHBOARD_PORT, tls: false, service: "pod" as const },
+                  { name: "dashboard" as const, port: DASHBOARD_PORT, tls: false, service: "none" as const },
                   { name: "dashboard-tls" as const, port: DASHBOARD_TLS_PORT, tls: true, service: "dashboard" as const, nodePort: dashboardNodePort },
               ]
             : [{ name: "dashboard" as const, port: DASHBOARD_PORT, tls: false, service: "dashboard" as const, nodePort: dashboardNodePort }]),
@@ -195,6 +203,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
             ...(etcd?.tlsSecretName ? { "etcd-tls": ETCD_TLS_DIR } : {}),
             ...(tls ? { [TLS_VOLUME]: TLS_DIR } : {}),
             ...Object.fromEntries(checked.auth.mounts.map((m) => [m.name, m.mountPath])),
+            ...version.readOnlyRoot?.writablePaths,
         },
         containerName: EMQX_CONTAINER,
         managedSetting: (path) => {
@@ -213,6 +222,17 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
     if (!metricsListener) {
         throw new Error(`no listener serves the metrics port ${version.prometheusPort}`);
     }
+    // Every generation's pods: during a volume generation switch the old pods stay behind the policy too.
+    const clusterPodLabels = Object.fromEntries(Object.entries(selectorLabels).filter(([key]) => key !== VOLUME_GENERATION_LABEL));
+    const networkPolicy = planNetworkPolicy(checked.networkPolicy, {
+        podSelector: clusterPodLabels,
+        clusterPorts: [version.clusterPorts.distribution, version.clusterPorts.rpc],
+        clientPorts: listeners.filter((l) => l.service === "client").map((l) => l.port),
+        dashboardPorts: listeners.filter((l) => l.service === "dashboard").map((l) => l.port),
+        metricsPort: version.prometheusPort,
+        discovery: discovery.mode,
+        etcdEndpoints: etcd?.endpoints ?? [],
+    });
 
     return {
         names,
@@ -238,6 +258,7 @@ export function planCluster(componentName: string, args: ResolvedArgs): ClusterP
         clientService: checked.clientService,
         dashboardServiceType: checked.dashboardService.type,
         listeners,
+        networkPolicy,
         settings,
         extras: planExtras(checked.containers),
         monitoring: planMonitoring(checked.monitoring, { version, portName: metricsListener.name, labels: owned.labels }),

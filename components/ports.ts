@@ -17,5 +17,15 @@ export const DASHBOARD_TLS_PORT = 18084;
 /** The 5.x listener type of each MQTT listener (`listeners.<type>.default`); 4.x names them `listener.<type>.external`. */
 export const MQTT_LISTENER_TYPES = { mqtt: "tcp", mqtts: "ssl", ws: "ws", wss: "wss" } as const;
 
-/** Ports nodes use to talk to each other: Erlang distribution and gen_rpc. */
+/**
+ * Ports nodes use to talk to each other: the Erlang distribution (ekka's `ekka_epmd`, 4370 for a node named `emqx`)
+ * and cluster RPC (gen_rpc, 5369 with the `manual` port discovery the images set). 4.2's RPC port differs: see
+ * `VersionSettings.clusterPorts`.
+ */
 export const CLUSTER_PORTS = { ekka: 4370, genrpc: 5369 } as const;
+
+/**
+ * gen_rpc's port under `rpc.port_discovery = stateless` for a node name without a trailing number (5370 + 0): the
+ * default of 4.2, whose image's entrypoint does not switch to `manual` (4.3+ and 5.x entrypoints do).
+ */
+export const STATELESS_RPC_PORT = 5370;

@@ -290,13 +290,15 @@ export function exampleCertificateWarning(
     tls: unknown,
     serviceType: ServiceType,
     emqxConfig: Readonly<Record<string, unknown>>,
+    clientListeners: readonly string[],
 ): string | undefined {
     const ownFiles = Object.keys(emqxConfig).some((path) => /^(listeners\.(ssl|wss)\.default\.ssl_options|listener\.(ssl|wss)\.external)\.(certfile|keyfile)$/.test(path));
-    if (tls !== undefined || serviceType === "ClusterIP" || ownFiles) {
+    const exposed = [["mqtts", "8883"], ["wss", "8084"]].filter(([name]) => clientListeners.includes(name));
+    if (tls !== undefined || serviceType === "ClusterIP" || ownFiles || exposed.length === 0) {
         return undefined;
     }
     return (
-        `mqtts (8883) and wss (8084) are reachable from outside the cluster (serviceType ${serviceType}) with the ` +
+        `${exposed.map(([name, port]) => `${name} (${port})`).join(" and ")} ${exposed.length > 1 ? "are" : "is"} reachable from outside the cluster (serviceType ${serviceType}) with the ` +
         `example certificate built into the EMQX image, whose private key is public: anyone can impersonate the ` +
         `broker to clients. Set tls (secretName of a kubernetes.io/tls Secret, or certificate with a cert-manager issuer)`
     );

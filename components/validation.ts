@@ -57,6 +57,14 @@ export function podSchemaProblems(
         metadata: { name: "candidate", ...pod.metadata },
         spec: { containers: [{ name: "emqx" }], ...pod.spec } as never,
     });
+    return modelProblems(candidate, argPath);
+}
+
+/**
+ * What the Kubernetes OpenAPI schema finds wrong in a candidate object of `kubernetes-models`: one `field: message`
+ * per problem, the field named by `argPath` from the JSON pointer of the value.
+ */
+export function modelProblems(candidate: { validate(): void }, argPath: (instancePath: string) => string): string[] {
     try {
         candidate.validate();
         return [];
@@ -70,6 +78,12 @@ export function podSchemaProblems(
             return `${argPath(e.instancePath)}: ${e.message}${allowed}`;
         });
     }
+}
+
+/** A JSON pointer below `pointerPrefix` as an arg path below `field`: `/0/ipBlock/except/1` -> `field[0].ipBlock.except[1]`. */
+export function pointerToArgPath(field: string, pointerPrefix: string, pointer: string): string {
+    const rest = pointer.startsWith(pointerPrefix) ? pointer.slice(pointerPrefix.length) : pointer;
+    return field + rest.split("/").filter(Boolean).map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`)).join("");
 }
 
 /** An object of fields (not an array, not null). */

@@ -1,6 +1,6 @@
 import * as semver from "semver";
 import { DiscoveryMode } from "./args";
-import { DASHBOARD_TLS_PORT, LISTENER_PORTS, MQTT_LISTENER_TYPES } from "./ports";
+import { CLUSTER_PORTS, DASHBOARD_TLS_PORT, LISTENER_PORTS, MQTT_LISTENER_TYPES, STATELESS_RPC_PORT } from "./ports";
 
 /**
  * Everything that differs between EMQX releases, as data. A version resolves to one family row plus the gates
@@ -103,6 +103,24 @@ export interface MetricsPlugin {
     /** The entrypoint rewrites the whole plugin list on every start (before 4.2.4), dropping plugins loaded later. */
     readonly rewritesPluginList: boolean;
 }
+/**
+ * Releases whose cluster RPC listens on gen_rpc's stateless port (5370): 4.2 made `rpc.port_discovery = stateless`
+ * the default (etc/emqx.conf of emqx/emqx v4.2.0, gen_rpc 2.5.0 `DEFAULT_LISTEN_PORT`), and its image's
+ * entrypoint (emqx/emqx-rel v4.2.x) does not set `EMQX_RPC__PORT_DISCOVERY=manual` as 4.3+ and 5.x do; 4.0 and 4.1
+ * set `rpc.tcp_server_port = 5369`.
+ */
+const STATELESS_RPC_RELEASES = ">=4.2.0-0 <4.3.0-0";
+
+/**
+ * Why the root filesystem stays writable on 4.x (docs/emqx-facts.md, "What EMQX writes"): 4.0-4.2's entrypoint
+ * rewrites etc/emqx.conf and etc/plugins/*.conf with every EMQX_* value; 4.3 and 4.4's writes a file named
+ * `tmpfile` into its working directory, /opt/emqx, whenever EMQX_LOADED_PLUGINS or EMQX_LOADED_MODULES is set (how
+ * 4.x loads plugins such as emqx_prometheus from the environment).
+ */
+const WRITABLE_ROOT_4X =
+    "the 4.x images write into /opt/emqx outside the data and log volumes before EMQX starts (4.0-4.2's entrypoint " +
+    "rewrites etc/emqx.conf with every EMQX_* value; 4.3-4.4's writes /opt/emqx/tmpfile when plugins or modules are " +
+    "loaded from the environment)";
 
 /** Running releases a release cannot roll onto: ranks `fromRank` up to (not including) `belowRank`. */
 export interface RefusedSource {
@@ -184,6 +202,13 @@ function dashboardTls4(family: VersionFamily): Pick<VersionSettings, "dashboardT
           }
         : { dashboardTls: { enable: { "dashboard.listener.https": String(DASHBOARD_TLS_PORT) }, filePath: "dashboard.listener.https" } };
 }
+
+/**
+ * What 5.x writes outside its data and log directories (docs/emqx-facts.md, "What EMQX writes"): `bin/emqx`
+ * generates its configs under data/configs and logs under log/; `mktemp -dp /tmp` (relup packages), and plugin
+ * packages installed at run time go to `plugins.install_dir`, /opt/emqx/plugins, which the image ships empty.
+ */
+const WRITABLE_PATHS_5X: Readonly<Record<string, string>> = { tmp: "/tmp", plugins: "/opt/emqx/plugins" };
 
 const IPV6_CLUSTER_RPC_LIMIT =
     "cluster RPC (gen_rpc) listens and connects over IPv4 only before EMQX 5.3.1, which added rpc.listen_address " +
@@ -302,6 +327,18 @@ export interface VersionSettings {
     readonly metricsAuth: MetricsAuth;
     /** The plugin that must be loaded for the Prometheus endpoint to exist (4.x); undefined when EMQX always serves it. */
     readonly metricsPlugin?: MetricsPlugin;
+    /**
+     * Ports the nodes talk to each other on: the Erlang distribution and cluster RPC. Only the cluster's own pods
+     * need them (the NetworkPolicy opens them to those alone).
+     */
+    readonly clusterPorts: { readonly distribution: number; readonly rpc: number };
+    /**
+     * The image runs with a read-only root filesystem, given emptyDirs on `writablePaths` besides the data and log
+     * volumes. Undefined: it cannot, and `writableRootReason` says why.
+     */
+    readonly readOnlyRoot?: { readonly writablePaths: Readonly<Record<string, string>> };
+    /** Why the root filesystem stays writable on this release; undefined when `readOnlyRoot` is set. */
+    readonly writableRootReason?: string;
     /** The 4.x management API port (`/api/v4`); undefined on 5.x, where the REST API is on the dashboard port. */
     readonly managementPort?: number;
     /** Configuration paths of the dashboard admin account, which EMQX reads on the first boot only. */
@@ -438,6 +475,11 @@ export function resolveVersion(input: string): VersionProfile | string {
                   ...dashboardTls4(family),
                   clientAuth: atLeast("4.3.0-0") ? { kind: "plugin" } : { kind: "none", reason: NO_CLIENT_AUTH_4_0_TO_4_2 },
                   managementAppPaths: { id: "management.default_application.id", secret: "management.default_application.secret" },
+                  clusterPorts: {
+                      distribution: CLUSTER_PORTS.ekka,
+                      rpc: semver.satisfies(full, STATELESS_RPC_RELEASES, { includePrerelease: true }) ? STATELESS_RPC_PORT : CLUSTER_PORTS.genrpc,
+                  },
+                  writableRootReason: WRITABLE_ROOT_4X,
               }
             : {
                   healthPort: 18083,
@@ -464,6 +506,8 @@ export function resolveVersion(input: string): VersionProfile | string {
                       enable: { "dashboard.listeners.https.enable": "true", "dashboard.listeners.https.bind": String(DASHBOARD_TLS_PORT) },
                       filePath: atLeast(GATES.dashboardSslOptions) ? "dashboard.listeners.https.ssl_options" : "dashboard.listeners.https",
                   },
+                  clusterPorts: { distribution: CLUSTER_PORTS.ekka, rpc: CLUSTER_PORTS.genrpc },
+                  readOnlyRoot: { writablePaths: WRITABLE_PATHS_5X },
               };
     return {
         ...settings,

@@ -68,8 +68,8 @@ describe("examples/client-config: client settings for an application, from the E
         assert.strictEqual(configMap.metadata.namespace, "shop");
         assert.deepStrictEqual(configMap.data, {
             MQTT_URL: clientConfig.internalUrl,
-            MQTT_TLS_URL: clientConfig.listeners.mqtts.internal.url,
-            MQTT_WS_URL: clientConfig.listeners.ws.internal.url,
+            MQTT_TLS_URL: clientConfig.listeners.mqtts!.internal.url,
+            MQTT_WS_URL: clientConfig.listeners.ws!.internal.url,
             MQTT_CLIENT_ID_PREFIX: "orders-",
         });
         assert.strictEqual(configMap.data.MQTT_URL, "mqtt://emqx.default.svc.cluster.local:1883");

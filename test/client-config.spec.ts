@@ -31,6 +31,7 @@ describe("client configuration (clientConfig output)", () => {
     it("gives every listener's URL through the NodePorts Kubernetes allocated, and in-cluster", async () => {
         const { d, config, nodePort } = await clientConfigOf({ externalHost: "broker.lan", namespace: "iot" });
         const { mqtt, mqtts, ws, wss } = config.listeners;
+        assert.ok(mqtt && mqtts && ws && wss, "a listener is missing");
         assert.strictEqual(mqtt.external.url, `mqtt://broker.lan:${nodePort("mqtt")}`);
         assert.strictEqual(mqtts.external.url, `mqtts://broker.lan:${nodePort("mqtts")}`);
         assert.strictEqual(ws.external.url, `ws://broker.lan:${nodePort("ws")}/mqtt`);
@@ -55,14 +56,14 @@ describe("client configuration (clientConfig output)", () => {
 
     it("uses pinned NodePorts", async () => {
         const { config } = await clientConfigOf({ nodePorts: { mqtts: 30883, wss: 30884 } });
-        assert.strictEqual(config.listeners.mqtts.external.url, "mqtts://localhost:30883");
-        assert.strictEqual(config.listeners.wss.external.url, "wss://localhost:30884/mqtt");
+        assert.strictEqual(config.listeners.mqtts!.external.url, "mqtts://localhost:30883");
+        assert.strictEqual(config.listeners.wss!.external.url, "wss://localhost:30884/mqtt");
     });
 
     it("uses the load balancer's address and the listener ports for LoadBalancer", async () => {
         const { config } = await clientConfigOf({ serviceType: "LoadBalancer" });
-        assert.strictEqual(config.listeners.mqtts.external.url, `mqtts://${LOAD_BALANCER_IP}:8883`);
-        assert.strictEqual(config.listeners.ws.external.url, `ws://${LOAD_BALANCER_IP}:8083/mqtt`);
+        assert.strictEqual(config.listeners.mqtts!.external.url, `mqtts://${LOAD_BALANCER_IP}:8883`);
+        assert.strictEqual(config.listeners.ws!.external.url, `ws://${LOAD_BALANCER_IP}:8083/mqtt`);
         assert.strictEqual(config.externallyReachable, true);
     });
 
@@ -72,13 +73,13 @@ describe("client configuration (clientConfig output)", () => {
         for (const listener of Object.values(config.listeners)) {
             assert.deepStrictEqual(listener.external, listener.internal);
         }
-        assert.strictEqual(config.listeners.wss.external.url, "wss://broker.default.svc.corp.example:8084/mqtt");
+        assert.strictEqual(config.listeners.wss!.external.url, "wss://broker.default.svc.corp.example:8084/mqtt");
     });
 
     it("brackets an IPv6 external address in URLs", () => {
         const config = buildClientConfig(planCluster("emqx", {}), { ...SOME_ENDPOINTS, mqtt: { host: "2001:db8::7", port: 31883 } });
         assert.strictEqual(config.url, "mqtt://[2001:db8::7]:31883");
-        assert.strictEqual(config.listeners.mqtt.external.host, "2001:db8::7");
+        assert.strictEqual(config.listeners.mqtt!.external.host, "2001:db8::7");
     });
 
     it("offers no CA for EMQX's built-in example certificate and says how to connect over TLS", () => {
@@ -131,6 +132,6 @@ describe("client configuration (clientConfig output)", () => {
         const outputs = run.value as Record<string, pulumi.Output<unknown>>;
         const config = (await valueOf(outputs.clientConfig)) as ClientConfig;
         assert.strictEqual(config.url, await valueOf(outputs.mqttUrl));
-        assert.strictEqual(config.listeners.mqtts.external.host, "mqtt.example.com");
+        assert.strictEqual(config.listeners.mqtts!.external.host, "mqtt.example.com");
     });
 });

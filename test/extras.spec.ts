@@ -40,8 +40,9 @@ describe("containers: what runs next to EMQX", () => {
         const pod = statefulSetOf(await deploy({})).spec.template.spec;
         assert.deepStrictEqual(pod.containers.map((c: any) => c.name), ["emqx"]);
         assert.ok(!("initContainers" in pod));
-        // mqtt-users: the generated MQTT user's file, which EMQX imports (client authentication is on by default).
-        assert.deepStrictEqual(pod.volumes.map((v: any) => v.name), ["log", "mqtt-users"]);
+        // tmp and plugins: the emptyDirs 5.x's read-only root filesystem needs; mqtt-users: the generated MQTT user's
+        // file, which EMQX imports (client authentication is on by default).
+        assert.deepStrictEqual(pod.volumes.map((v: any) => v.name), ["log", "tmp", "plugins", "mqtt-users"]);
     });
 
     it("takes an env value from an Output", async () => {

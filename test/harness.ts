@@ -359,6 +359,7 @@ export const TYPES = {
     service: "kubernetes:core/v1:Service",
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     pvcPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",

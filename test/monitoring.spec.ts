@@ -236,6 +236,11 @@ const REFUSED: [string, EmqxClusterArgs, RegExp][] = [
     ["4.0-4.2 without credentials", { version: "v4.2.14", discovery: "k8s", monitoring: {} }, /^monitoring\.basicAuth: required: EMQX 4\.2\.14 /],
     ["a plugin list next to 4.x monitoring", { version: "4.4.19", discovery: "k8s", emqxConfig: { loaded_plugins: "emqx_auth_mnesia" }, monitoring: {} }, /^emqxConfig\["loaded_plugins"\]: monitoring loads emqx_prometheus/],
     ["EMQX_LOADED_PLUGINS in containers.env next to 4.x monitoring", { version: "4.4.19", discovery: "k8s", containers: { env: [{ name: "EMQX_LOADED_PLUGINS", value: "x" }] }, monitoring: {} }, /^containers\.env\[0\]: EMQX_LOADED_PLUGINS is set by the component/],
+    [
+        "a ServiceMonitor next to an HTTPS-only dashboard Service (5.x)",
+        { tls: { secretName: "mqtt-tls", dashboard: true }, monitoring: {} },
+        /^monitoring\.kind: a ServiceMonitor scrapes the dashboard Service, which with tls\.dashboard carries only HTTPS \(18084\).*set monitoring\.kind to PodMonitor/,
+    ],
     ["monitoring given as an Output", { monitoring: pulumi.output({}) as never }, /^monitoring: must be a plain value, not an Output/],
     ["an Ingress route given as an Output", { ingress: { ws: pulumi.output({}) as never } }, /^ingress\.ws: must be a plain value, not an Output/],
 ];
@@ -247,6 +252,13 @@ describe("monitoring and ingress values that are refused before any object is cr
             assert.ok(problems.some((p) => message.test(p)), `no problem matches ${message}: ${JSON.stringify(problems)}`);
         });
     }
+
+    it("scrapes the pods' plain metrics port with a PodMonitor when the dashboard Service carries HTTPS only", async () => {
+        const d = await deploy({ tls: { secretName: "mqtt-tls", dashboard: true }, monitoring: { kind: "PodMonitor" } });
+        assert.deepStrictEqual(monitorOf(d).spec.podMetricsEndpoints, [{ port: "dashboard", path: "/api/v5/prometheus/stats", scheme: "http" }]);
+        const container = d.spec(TYPES.statefulSet).spec.template.spec.containers[0];
+        assert.ok(container.ports.some((p: any) => p.name === "dashboard" && p.containerPort === 18083));
+    });
 
     it("needs no credentials where the release serves its metrics openly", async () => {
         for (const version of ["5.0.1", "5.3.2", "5.8.9", "4.4.11", "4.3.22"]) {

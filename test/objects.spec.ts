@@ -23,6 +23,7 @@ describe("objects the cluster consists of", () => {
                 TYPES.service,
                 TYPES.statefulSet,
                 TYPES.pdb,
+                TYPES.networkPolicy,
                 TYPES.pvcPatch,
                 TYPES.pvcPatch,
                 TYPES.pvcPatch,

@@ -11,6 +11,7 @@ import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { PodMonitor, ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { EmqxClusterArgs } from "../components";
 import { RegisteredResource, TYPES, kubernetesObjects } from "./harness";
 import { deploy } from "./deploy";
@@ -32,6 +33,7 @@ const MODELS: Record<string, (object: any) => { validate(): void }> = {
     [TYPES.serviceMonitor]: (o) => new ServiceMonitor(o),
     [TYPES.podMonitor]: (o) => new PodMonitor(o),
     [TYPES.certificate]: (o) => new Certificate(o),
+    [TYPES.networkPolicy]: (o) => new NetworkPolicy(o),
 };
 
 /** A patch is a partial object; validated as the claim it patches, completed with what the claim already has. */
@@ -79,6 +81,20 @@ const CASES: [string, EmqxClusterArgs][] = [
         {
             externalHost: "203.0.113.7",
             tls: { certificate: { issuerRef: { name: "letsencrypt", kind: "ClusterIssuer" }, dnsNames: ["mqtt.example.com"], duration: "2160h", renewBefore: "360h" } },
+        },
+    ],
+    [
+        "NetworkPolicy with every peer kind, restricted egress, fewer listeners",
+        {
+            discovery: "etcd",
+            etcd: { endpoints: ["https://etcd:2379"] },
+            service: { listeners: ["mqtts", "wss"] },
+            networkPolicy: {
+                clients: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] } }, { ipBlock: { cidr: "2001:db8::/32" } }],
+                dashboard: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["ingress"] }] } }],
+                metrics: [{ podSelector: { matchLabels: { app: "prometheus" } } }],
+                egress: [{ to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 5432, protocol: "TCP" }] }, { ports: [{ port: 9092 }] }],
+            },
         },
     ],
     [
@@ -150,6 +166,8 @@ describe("every object passes the Kubernetes OpenAPI schema", () => {
     it("catches an object the schema rejects", () => {
         const broken = { type: TYPES.service, name: "x", state: { apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: "not-a-number" }] } } };
         assert.throws(() => validate(broken as unknown as RegisteredResource));
+        const policy = { type: TYPES.networkPolicy, name: "x", state: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "x" }, spec: { podSelector: {}, ingress: [{ ports: [{ port: 1883, protocol: "MQTT" }] }] } } };
+        assert.throws(() => validate(policy as unknown as RegisteredResource));
     });
 
     it("catches a Certificate cert-manager's schema rejects", () => {

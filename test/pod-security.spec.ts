@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { EmqxClusterArgs } from "../components";
-import { deploy, statefulSetOf } from "./deploy";
+import { assertRefusedBeforeCreating, deploy, statefulSetOf } from "./deploy";
 import { MATRIX } from "./matrix";
 
 /**
@@ -78,6 +78,38 @@ describe("every pod passes the Pod Security Standards restricted profile", () =>
             assert.deepStrictEqual(restrictedViolations(pod), []);
         });
     }
+
+    for (const { version, modes, licenseKey, authentication } of MATRIX) {
+        const readOnly = version.replace(/^v/, "").startsWith("5");
+        it(`${readOnly ? "mounts the root filesystem read-only" : "keeps the root filesystem writable"} on EMQX ${version}`, async () => {
+            const pod = statefulSetOf(await deploy({ version, discovery: modes[0], licenseKey, authentication })).spec.template.spec;
+            const emqx = pod.containers[0];
+            const mounts = Object.fromEntries(emqx.volumeMounts.map((m: any) => [m.mountPath, m.name]));
+            const emptyDirs = pod.volumes.filter((v: any) => v.emptyDir).map((v: any) => v.name);
+            if (readOnly) {
+                assert.strictEqual(emqx.securityContext.readOnlyRootFilesystem, true);
+                // Every path 5.x writes: data (the claim), log, /tmp and the plugin install directory.
+                assert.deepStrictEqual(
+                    ["/opt/emqx/data", "/opt/emqx/log", "/tmp", "/opt/emqx/plugins"].map((path) => mounts[path]),
+                    ["data", "log", "tmp", "plugins"],
+                );
+                assert.deepStrictEqual(emptyDirs, ["log", "tmp", "plugins"]);
+            } else {
+                // 4.x's entrypoint writes into /opt/emqx/etc (4.0-4.2) or /opt/emqx (4.3-4.4).
+                assert.strictEqual(emqx.securityContext.readOnlyRootFilesystem, undefined);
+                assert.deepStrictEqual(emptyDirs, ["log"]);
+            }
+        });
+    }
+
+    it("refuses extra mounts over the read-only root's writable paths on 5.x", async () => {
+        await assertRefusedBeforeCreating(
+            { containers: { volumes: [{ name: "scratch", emptyDir: {} }], volumeMounts: [{ name: "scratch", mountPath: "/tmp/scratch" }] } },
+            "containers.volumeMounts[0]",
+            /overlaps the component's tmp volume at \/tmp/,
+        );
+        await assertRefusedBeforeCreating({ containers: { volumes: [{ name: "plugins", emptyDir: {} }] } }, "containers.volumes[0]", /"plugins" is the component's/);
+    });
 
     it("sets seccomp RuntimeDefault and a non-root uid for the pod, so containers added later inherit them", async () => {
         const pod = statefulSetOf(await deploy({})).spec.template.spec;

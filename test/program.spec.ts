@@ -164,6 +164,7 @@ describe("the Pulumi program with each stack", () => {
             ["dashboardUsername", DEFAULTS.dashboardUsername],
             ["volumeGeneration", DEFAULTS.volumeGeneration],
             ["volumeRetentionOnScaleDown", DEFAULTS.volumeRetentionOnScaleDown],
+            ["networkPolicy", DEFAULTS.networkPolicy],
         ];
         for (const [key, value] of same) {
             assert.strictEqual(declared[key]?.default, value, `Pulumi.yaml default of ${key}`);

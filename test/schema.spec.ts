@@ -9,7 +9,7 @@ import * as ts from "typescript";
 import * as YAML from "yaml";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
 import * as components from "../components";
-import { DiscoveryMode, ExternalTrafficPolicy, MonitorKind, ServiceType, VolumeRetention } from "../components";
+import { ClientListener, DiscoveryMode, ExternalTrafficPolicy, MonitorKind, ServiceType, VolumeRetention } from "../components";
 
 const ROOT = path.resolve(__dirname, "..");
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -116,6 +116,7 @@ describe("schema for other languages (inferred by the SDK's component provider)"
         ["VolumeRetention", VolumeRetention],
         ["ExternalTrafficPolicy", ExternalTrafficPolicy],
         ["MonitorKind", MonitorKind],
+        ["ClientListener", ClientListener],
     ];
     for (const [name, values] of enums) {
         it(`has the enum ${name} with every value, each documented`, () => {
@@ -163,6 +164,9 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "MqttListenerConfig",
                 "MqttListeners",
                 "MqttUsersArgs",
+                "NetworkPolicyArgs",
+                "NetworkPolicyEgressRuleArgs",
+                "NetworkPolicyPortArgs",
                 "NodePortsArgs",
                 "PlacementArgs",
                 "PodArgs",
@@ -176,7 +180,7 @@ describe("schema for other languages (inferred by the SDK's component provider)"
                 "TlsIssuerRefArgs",
             ],
         );
-        for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint", "EnvVar", "SecretKeySelector", "Volume", "VolumeMount"]) {
+        for (const used of ["Toleration", "Affinity", "TopologySpreadConstraint", "EnvVar", "SecretKeySelector", "Volume", "VolumeMount", "NetworkPolicyPeer"]) {
             assert.ok(names.includes(used), `${used} is not in the schema`);
         }
         // The SDK's schema generation keeps the descriptions of fields and enum values, not of the types themselves.

@@ -253,6 +253,11 @@ describe("TLS with your certificate (tls)", () => {
             });
             assert.ok(!warned(own.warnings));
         });
+        it("names only the TLS listeners the client Service exposes, and says nothing when it exposes neither", async () => {
+            const wssOnly = (await deploy({ externalHost: "mqtt.example.com", service: { listeners: ["mqtt", "wss"] } })).warnings;
+            assert.ok(wssOnly.some((w) => /^wss \(8084\) is reachable from outside the cluster/.test(w)), wssOnly.join("\n"));
+            assert.ok(!warned((await deploy({ externalHost: "mqtt.example.com", service: { listeners: ["mqtt", "ws"] } })).warnings));
+        });
     });
 
     describe("refusals", () => {

@@ -70,20 +70,27 @@ function buildContainer(plan: ClusterPlan, inputs: PodInputs): Container & { env
         // README "Scale-down and membership").
         readinessProbe: healthProbe(plan, probeTiming(plan, "readiness")),
         livenessProbe: healthProbe(plan, probeTiming(plan, "liveness")),
-        securityContext: containerSecurityContext(),
+        securityContext: containerSecurityContext(plan.version),
         volumeMounts: [
             { name: plan.persistence.claimTemplateName, mountPath: DATA_DIR },
             { name: "log", mountPath: LOG_DIR },
             ...(plan.etcdTlsSecretName ? [{ name: "etcd-tls", mountPath: ETCD_TLS_DIR, readOnly: true }] : []),
             ...(plan.tls ? [tlsVolumeMount()] : []),
             ...plan.auth.mounts,
+            ...Object.entries(writablePaths(plan)).map(([name, mountPath]) => ({ name, mountPath })),
         ],
     };
+}
+
+/** The emptyDirs a read-only root filesystem needs besides data and log, by volume name. */
+function writablePaths(plan: ClusterPlan): Readonly<Record<string, string>> {
+    return plan.version.readOnlyRoot?.writablePaths ?? {};
 }
 
 function buildVolumes(plan: ClusterPlan): Volume[] {
     return [
         { name: "log", emptyDir: {} },
+        ...Object.keys(writablePaths(plan)).map((name) => ({ name, emptyDir: {} })),
         ...(plan.persistence.enabled ? [] : [{ name: plan.persistence.claimTemplateName, emptyDir: {} }]),
         ...(plan.etcdTlsSecretName
             ? [{ name: "etcd-tls", secret: { secretName: plan.etcdTlsSecretName, defaultMode: 0o440 } }]

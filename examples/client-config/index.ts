@@ -28,8 +28,9 @@ const settings = new k8s.core.v1.ConfigMap("mqtt-client", {
     data: clientConfig.apply((c) => ({
         // The application runs in the cluster, so it gets the in-cluster addresses.
         MQTT_URL: c.internalUrl,
-        MQTT_TLS_URL: c.listeners.mqtts.internal.url,
-        MQTT_WS_URL: c.listeners.ws.internal.url,
+        // Only the listeners the cluster's client Service exposes (its service.listeners).
+        ...(c.listeners.mqtts ? { MQTT_TLS_URL: c.listeners.mqtts.internal.url } : {}),
+        ...(c.listeners.ws ? { MQTT_WS_URL: c.listeners.ws.internal.url } : {}),
         MQTT_CLIENT_ID_PREFIX: clientIdPrefix,
         ...(c.tls.caCertificate ? { MQTT_CA_CERT: c.tls.caCertificate } : {}),
     })),

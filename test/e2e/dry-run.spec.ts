@@ -32,6 +32,19 @@ const CASES: [string, EmqxClusterArgs][] = [
     ),
     ["LoadBalancer with pinned NodePorts", { serviceType: "LoadBalancer", nodePorts: { mqtt: 31883 }, dashboard: { service: { type: "LoadBalancer", nodePort: 31808 } } }],
     ["ClusterIP without persistence", { serviceType: "ClusterIP", persistence: false }],
+    [
+        "a NetworkPolicy with every peer kind and restricted egress, fewer listeners",
+        {
+            discovery: "k8s",
+            service: { listeners: ["mqtts", "wss"] },
+            networkPolicy: {
+                clients: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] } }],
+                dashboard: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { app: "ingress" } } }],
+                metrics: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+                egress: [{ to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 5432, protocol: "TCP" }] }],
+            },
+        },
+    ],
     ["a second volume generation with resources", { volumeGeneration: 2, storageSize: "5Gi", resources: { requests: { cpu: "250m", memory: "512Mi" } } }],
 ];
 
@@ -89,7 +102,15 @@ describe("the real API server accepts every object (server-side dry-run)", funct
                 assert.fail(`the API server rejected the objects of "${title}":\n${err.stderr ?? err.message}`);
             }
             assert.strictEqual(accepted.length, objects.length, `accepted:\n${accepted.join("\n")}`);
+            assert.ok(accepted.some((name) => name.startsWith("networkpolicy.networking.k8s.io/")), "no NetworkPolicy among the objects");
         });
+    });
+
+    it("rejects an invalid NetworkPolicy, so the check can fail", async () => {
+        const objects = await manifests(CASES.length, {});
+        const policy = objects.find((o) => o.kind === "NetworkPolicy");
+        policy!.spec.ingress[0].from.push({ ipBlock: { cidr: "10.0.0.0/8" }, podSelector: {} });
+        assert.throws(() => dryRun(objects), (err: any) => /NetworkPolicy.*may not specify both ipBlock and another peer/s.test(err.stderr));
     });
 
     it("rejects an invalid object, so the check can fail", async () => {

@@ -68,11 +68,11 @@ describe("Pod Security restricted: the API server admits the pods", function () 
         }
     });
 
-    function apply(objects: Record<string, any>[], dryRun: boolean): string {
+    function apply(objects: Record<string, any>[], dryRun: boolean, output: "name" | "json" = "name"): string {
         const live = cluster as E2eCluster;
         return execFileSync(
             path.join(live.binDir, "kubectl"),
-            ["apply", ...(dryRun ? ["--dry-run=server"] : []), "-o", "name", "-f", "-"],
+            ["apply", ...(dryRun ? ["--dry-run=server"] : []), "-o", output, "-f", "-"],
             {
                 env: { ...process.env, KUBECONFIG: live.kubeconfig },
                 input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
@@ -92,6 +92,18 @@ describe("Pod Security restricted: the API server admits the pods", function () 
             }
         });
     }
+
+    it("admits a 5.x pod with a read-only root filesystem and emptyDirs on the paths EMQX writes", async () => {
+        const pod = podOf(await manifests({}), "emqx-0");
+        const answer = JSON.parse(apply([pod], true, "json"));
+        const admitted = answer.kind === "List" ? answer.items[0] : answer;
+        const emqx = admitted.spec.containers.find((c: any) => c.name === "emqx");
+        assert.strictEqual(emqx.securityContext.readOnlyRootFilesystem, true);
+        const mounted = Object.fromEntries(emqx.volumeMounts.map((m: any) => [m.mountPath, m.name]));
+        for (const [mountPath, volume] of Object.entries({ "/opt/emqx/data": "data", "/opt/emqx/log": "log", "/tmp": "tmp", "/opt/emqx/plugins": "plugins" })) {
+            assert.strictEqual(mounted[mountPath], volume, mountPath);
+        }
+    });
 
     it("refuses a pod without a seccomp profile, so the check can fail", async () => {
         const pod = podOf(await manifests({}), "emqx-0");
