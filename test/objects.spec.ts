@@ -196,6 +196,10 @@ describe("objects the cluster consists of", () => {
         assert.ok(ofType(d.resources, TYPES.roleBinding)[0].dependencies.includes(urnOf(TYPES.role)[0]));
         // The claims exist once the StatefulSet controller made them: a patch before that would create a bare claim.
         assert.ok(ofType(d.resources, TYPES.pvcPatch).every((r) => r.dependencies.includes(sts.urn)), "a claim patch does not wait for the StatefulSet");
+        // By then the claims are bound: the provider's per-claim await would only add requests.
+        for (const patch of ofType(d.resources, TYPES.pvcPatch)) {
+            assert.strictEqual(patch.inputs.metadata.annotations?.["pulumi.com/skipAwait"], "true", `${patch.name} is awaited`);
+        }
     });
 
     it("creates the client Service and PDB alongside the first StatefulSet, and after a new volume generation's is Ready", async () => {
