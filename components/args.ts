@@ -108,7 +108,7 @@ export interface ClientServiceArgs {
     /**
      * Annotations of the Service, e.g. a cloud load balancer's settings
      * (`service.beta.kubernetes.io/aws-load-balancer-type: nlb`). Keys are Kubernetes annotation names; `pulumi.com/`
-     * keys are refused (the component sets `pulumi.com/waitFor`). Default none.
+     * keys are refused (the component sets `pulumi.com/skipAwait` or `pulumi.com/waitFor`). Default none.
      */
     annotations?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
     /**

@@ -660,7 +660,7 @@ function checkClientService(args: EmqxClusterArgs, serviceType: ServiceType, nod
                 if (!isQualifiedName(key)) {
                     problems.add(`service.annotations["${key}"]`, `is not an annotation name such as "service.beta.kubernetes.io/aws-load-balancer-type"`);
                 } else if (key.startsWith("pulumi.com/")) {
-                    problems.add(`service.annotations["${key}"]`, `pulumi.com/ annotations are the component's (it sets pulumi.com/waitFor); remove it`);
+                    problems.add(`service.annotations["${key}"]`, `pulumi.com/ annotations are the component's (it sets pulumi.com/skipAwait or pulumi.com/waitFor); remove it`);
                 }
             }
         }

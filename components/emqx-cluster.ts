@@ -46,6 +46,17 @@ function serverSideApplyDisabled(): boolean {
 }
 
 /**
+ * Starts the Kubernetes provider the objects will use (the component's, or the default one of the package's
+ * version), without waiting for it. The engine starts a provider on its first use, and the objects are sent only
+ * once the change guard is done, so the provider's start would follow the guard's; started here, it overlaps with
+ * the guard's preparation. A YAML decode of an empty text: it creates nothing and sends nothing to the cluster. Its
+ * failure is the objects' to report (e.g. default providers disabled and none given).
+ */
+function startKubernetesProvider(parent: pulumi.Resource): void {
+    pulumi.runtime.invoke("kubernetes:yaml:decode", { text: "" }, k8s.yaml.getInvokeOpts({ parent })).catch(() => undefined);
+}
+
+/**
  * A clustered EMQX MQTT broker on Kubernetes: a StatefulSet under a headless Service, with version-correct
  * discovery, generated secrets, a client Service and a PodDisruptionBudget. Unsafe changes to a running cluster
  * are refused at preview time.
@@ -131,6 +142,7 @@ export class EmqxCluster extends pulumi.ComponentResource {
         } catch (err) {
             throw asResourceError(err);
         }
+        startKubernetesProvider(this);
         for (const warning of shape.warnings) {
             pulumi.log.warn(warning, this);
         }

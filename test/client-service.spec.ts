@@ -54,7 +54,7 @@ describe("client Service options (service)", () => {
 
     it("sets none of them by default", async () => {
         const client = clientService(await deploy({}));
-        assert.deepStrictEqual(Object.keys(client.metadata.annotations), ["pulumi.com/waitFor"]);
+        assert.deepStrictEqual(Object.keys(client.metadata.annotations), ["pulumi.com/skipAwait"]);
         for (const field of ["loadBalancerSourceRanges", "loadBalancerClass", "externalTrafficPolicy"]) {
             assert.strictEqual(client.spec[field], undefined, field);
         }

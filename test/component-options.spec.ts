@@ -52,6 +52,28 @@ describe("component resource options", () => {
         });
     }
 
+    /** The guard is registered, and the objects wait for it; the Kubernetes provider must be started before. */
+    const startsProviderBeforeGuard = (result: Awaited<ReturnType<typeof run>>) => {
+        const guard = result.resources.find((r) => r.type.endsWith(":ChangeGuard"));
+        assert.ok(guard, "no change guard");
+        const starts = result.calls.filter((c) => c.token === "kubernetes:yaml:decode");
+        assert.strictEqual(starts.length, 1, "the Kubernetes provider is not started by one YAML decode");
+        assert.deepStrictEqual(starts[0].inputs, { text: "" }, "the decode is not of an empty text");
+        for (const object of kubernetesObjects(result.resources)) {
+            assert.strictEqual(starts[0].provider, object.provider, `the decode does not go to the provider of ${object.type} ${object.name}`);
+        }
+        assert.ok(starts[0].afterResources <= guard.order, "the provider is started only after the guard is registered");
+    };
+    for (const [label, opts] of providerOptions) {
+        it(`starts the program's provider, given with ${label}, before the change guard`, async () => {
+            startsProviderBeforeGuard(await run("emqx", {}, opts));
+        });
+    }
+
+    it("starts the default provider before the change guard when the program passes none", async () => {
+        startsProviderBeforeGuard(await run("emqx", {}, () => ({})));
+    });
+
     it("leaves the default provider to Kubernetes objects when the program passes none", async () => {
         const { resources } = await run("emqx", {}, () => ({}));
         const reference = providerReference(resources);

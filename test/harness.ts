@@ -93,10 +93,21 @@ export class RunFailure extends Error {
     }
 }
 
+/** A function the program invoked through a provider. */
+export interface InvokedCall {
+    readonly token: string;
+    readonly inputs: Record<string, any>;
+    /** `<provider URN>::<provider ID>`, as a resource's `provider`; empty for the default provider. */
+    readonly provider?: string;
+    /** How many resources had been registered when the call reached the engine. */
+    readonly afterResources: number;
+}
+
 export interface RunResult<T> {
     readonly value: T;
     readonly resources: RegisteredResource[];
     readonly warnings: string[];
+    readonly calls: InvokedCall[];
 }
 
 /**
@@ -116,6 +127,7 @@ export class MockEngine {
     async run<T>(program: () => T, options: RunOptions = {}): Promise<RunResult<T>> {
         const resources: RegisteredResource[] = [];
         const warnings: string[] = [];
+        const calls: InvokedCall[] = [];
         // What the engine hands the provider once `ignoreChanges` is applied, by type and name, for `newResource`.
         const effective = new Map<string, Record<string, any>>();
         const mocks: pulumi.runtime.Mocks = {
@@ -130,7 +142,10 @@ export class MockEngine {
                               effective.get(`${args.type}::${args.name}`) ?? unwrapSecrets(args.inputs, "", []),
                           ),
                       },
-            call: (args) => args.inputs,
+            call: (args) => {
+                calls.push({ token: args.token, inputs: args.inputs, provider: args.provider, afterResources: resources.length });
+                return args.inputs;
+            },
         };
         pulumi.runtime.setAllConfig(options.config ?? {});
         await pulumi.runtime.setMocks(mocks, this.project, this.stack, options.preview ?? false);
@@ -188,7 +203,7 @@ export class MockEngine {
             // An async program registers resources after it awaits: wait for it before waiting for the registrations.
             await Promise.race([Promise.resolve(value), failed]);
             await Promise.race([settings.waitForRPCs(), failed]);
-            return { value, resources, warnings };
+            return { value, resources, warnings, calls };
         } finally {
             (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
             process.removeListener("unhandledRejection", onRejection);

@@ -162,16 +162,23 @@ describe("objects the cluster consists of", () => {
         assert.strictEqual(ofType(single.resources, TYPES.pdb).length, 0);
     });
 
-    it("counts the client Service as created once it has its address, not once its endpoints settle", async () => {
-        const readiness = async (serviceType: "NodePort" | "LoadBalancer" | "ClusterIP") => {
-            const d = await deploy({ serviceType });
-            const client = ofType(d.resources, TYPES.service).find((s) => s.state.metadata.name === "emqx");
-            return client?.state.metadata.annotations?.["pulumi.com/waitFor"];
+    it("counts a Service as created once the apply returns it, a LoadBalancer once it has its address, never once its endpoints settle", async () => {
+        const awaits = async (serviceType: "NodePort" | "LoadBalancer" | "ClusterIP", dashboardType = serviceType) => {
+            const d = await deploy({ serviceType, dashboard: { service: { type: dashboardType } } });
+            return Object.fromEntries(
+                ofType(d.resources, TYPES.service).map((s) => [
+                    s.state.metadata.name,
+                    Object.fromEntries(Object.entries(s.state.metadata.annotations ?? {}).filter(([key]) => key.startsWith("pulumi.com/"))),
+                ]),
+            );
         };
-        assert.strictEqual(await readiness("NodePort"), "jsonpath={.spec.clusterIP}");
-        assert.strictEqual(await readiness("ClusterIP"), "jsonpath={.spec.clusterIP}");
+        const skip = { "pulumi.com/skipAwait": "true" };
+        const address = { "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress}" };
+        assert.deepStrictEqual(await awaits("NodePort"), { "emqx-headless": skip, emqx: skip, "emqx-dashboard": skip });
+        assert.deepStrictEqual(await awaits("ClusterIP"), { "emqx-headless": skip, emqx: skip, "emqx-dashboard": skip });
         // The outputs report the balancer's address: the update waits for it.
-        assert.strictEqual(await readiness("LoadBalancer"), "jsonpath={.status.loadBalancer.ingress}");
+        assert.deepStrictEqual(await awaits("LoadBalancer", "ClusterIP"), { "emqx-headless": skip, emqx: address, "emqx-dashboard": skip });
+        assert.deepStrictEqual(await awaits("NodePort", "LoadBalancer"), { "emqx-headless": skip, emqx: skip, "emqx-dashboard": address });
     });
 
     it("creates objects in dependency order: guard before everything, identity and config before the StatefulSet, claim patches after it", async () => {
@@ -191,6 +198,10 @@ describe("objects the cluster consists of", () => {
         assert.ok(ofType(d.resources, TYPES.roleBinding)[0].dependencies.includes(urnOf(TYPES.role)[0]));
         // The claims exist once the StatefulSet controller made them: a patch before that would create a bare claim.
         assert.ok(ofType(d.resources, TYPES.pvcPatch).every((r) => r.dependencies.includes(sts.urn)), "a claim patch does not wait for the StatefulSet");
+        // By then the claims are bound: the provider's per-claim await would only add requests.
+        for (const patch of ofType(d.resources, TYPES.pvcPatch)) {
+            assert.strictEqual(patch.inputs.metadata.annotations?.["pulumi.com/skipAwait"], "true", `${patch.name} is awaited`);
+        }
     });
 
     it("creates the client Service and PDB alongside the first StatefulSet, and after a new volume generation's is Ready", async () => {

@@ -17,7 +17,7 @@ function ipFamilies(plan: ClusterPlan): Pick<ServiceSpec, "ipFamilies" | "ipFami
  */
 export function buildHeadlessService(plan: ClusterPlan): k8s.core.v1.ServiceArgs {
     return {
-        metadata: namedMetadata(plan, plan.names.headlessService),
+        metadata: { ...namedMetadata(plan, plan.names.headlessService), annotations: serviceAwait("ClusterIP") },
         spec: {
             clusterIP: "None",
             ...ipFamilies(plan),
@@ -34,14 +34,22 @@ export function buildHeadlessService(plan: ClusterPlan): k8s.core.v1.ServiceArgs
 }
 
 /**
- * When Pulumi counts the client Service as created (the Kubernetes provider's `pulumi.com/waitFor` annotation): once
- * it has its cluster IP (and, for LoadBalancer, the balancer's address the outputs report), the condition Helm's
- * `--wait` uses too. Without it the provider's own Service await waits until the Service's Endpoints have not
- * changed for 10 seconds (pulumi-kubernetes `provider/pkg/await/service.go`), on every cluster. That the pods behind
- * it are Ready is the StatefulSet's await.
+ * How the Kubernetes provider waits on a Service it created or updated (its annotations), by type. ClusterIP,
+ * NodePort and headless: not at all (`pulumi.com/skipAwait`), as the API server allocates the cluster IP and node
+ * ports within the create request itself, so the object the apply returns is complete. LoadBalancer: until the
+ * balancer's address, which the outputs report, is in the status (`pulumi.com/waitFor`), the condition
+ * `helm install --wait` uses.
+ *
+ * Without either, the provider's own Service await waits until the Service's Endpoints have not changed for 10
+ * seconds (pulumi-kubernetes `provider/pkg/await/service.go`), on every cluster. With any await, the provider stores
+ * the Service as its watch cache last saw it, which after a metadata-only update (a label: the generation does not
+ * change) can still be the object from before the update, and the next preview plans the update again; skipping
+ * the await stores what the apply returned. That the pods behind a Service are Ready is the StatefulSet's await.
  */
-export function clientServiceReadiness(serviceType: ClusterPlan["serviceType"]): string {
-    return serviceType === "LoadBalancer" ? "jsonpath={.status.loadBalancer.ingress}" : "jsonpath={.spec.clusterIP}";
+export function serviceAwait(serviceType: ClusterPlan["serviceType"]): Record<string, string> {
+    return serviceType === "LoadBalancer"
+        ? { "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress}" }
+        : { "pulumi.com/skipAwait": "true" };
 }
 
 /** A Service of the given type over the pods' listeners that `listeners` selects. */
@@ -54,7 +62,7 @@ function buildListenerService(
     const exposesNodePorts = type !== "ClusterIP";
     const metadata = namedMetadata(plan, name);
     return {
-        metadata: { ...metadata, annotations: { "pulumi.com/waitFor": clientServiceReadiness(type) } },
+        metadata: { ...metadata, annotations: serviceAwait(type) },
         spec: {
             type,
             ...ipFamilies(plan),
