@@ -12,7 +12,7 @@ import * as path from "path";
 import { EmqxClusterArgs } from "../../components";
 import { TYPES, kubernetesObjects } from "../harness";
 import { deploy } from "../deploy";
-import { E2eCluster, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, skipWithoutToolchain, startCluster } from "./cluster";
 
 const NAMESPACE = "auth";
 
@@ -33,10 +33,7 @@ describe("client authentication and Secrets by reference on the API server", fun
     let cluster: E2eCluster | undefined;
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         cluster = startCluster(fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-auth-")));
         cluster.kubectl("create", "namespace", NAMESPACE);
     });

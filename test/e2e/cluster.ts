@@ -33,6 +33,14 @@ export function toolchainBinDir(): string | undefined {
     }
 }
 
+/** Skips the calling suite (from its `before` hook) when the toolchain has not been built, saying how to build it. */
+export function skipWithoutToolchain(context: Mocha.Context): void {
+    if (!toolchainBinDir()) {
+        console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
+        context.skip();
+    }
+}
+
 export interface E2eCluster {
     /** Folder holding the cluster's certificates, data, logs, PIDs and kubeconfig. */
     readonly stateDir: string;

@@ -12,7 +12,7 @@ import { EmqxClusterArgs } from "../../components";
 import { TYPES, kubernetesObjects } from "../harness";
 import { deploy } from "../deploy";
 import { MATRIX } from "../matrix";
-import { E2eCluster, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, skipWithoutToolchain, startCluster } from "./cluster";
 
 const NAMESPACE = "dry-run";
 
@@ -66,10 +66,7 @@ describe("the real API server accepts every object (server-side dry-run)", funct
     let cluster: E2eCluster | undefined;
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         cluster = startCluster(fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-dry-run-")));
         cluster.kubectl("create", "namespace", NAMESPACE);
     });

@@ -12,7 +12,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import { stackConfig } from "../stack-config";
-import { E2eCluster, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, skipWithoutToolchain, startCluster } from "./cluster";
 import { asConfigMap, changes, DataClaim, dataClaims, kubectlJson, openProgramStack, removeUnlessKept, waitReady } from "./stacks";
 
 const NAMESPACE = "default";
@@ -50,10 +50,7 @@ describe("faults: a deployed cluster survives them with its data claims", functi
     const config: Record<string, unknown> = { storageClass: "e2e-local", replicas: 3 };
 
     before(async function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-faults-"));
         cluster = startCluster(path.join(workDir, "cluster"));
         stack = await openProgramStack(cluster, path.join(workDir, "backend"), "faults", config);

@@ -10,7 +10,7 @@ import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { EmqxCluster, EmqxClusterArgs } from "../../components";
 import { stackConfig } from "../stack-config";
-import { E2eCluster, pulumiCommand, pulumiEnv, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, pulumiCommand, pulumiEnv, skipWithoutToolchain, startCluster } from "./cluster";
 import { PROJECT, asConfigMap, changes, openProgramStack, removeUnlessKept } from "./stacks";
 
 async function timed<T>(label: string, figures: string[], work: () => Promise<T>): Promise<T> {
@@ -26,10 +26,7 @@ describe("pulumi up against a real Kubernetes API server", function () {
     const figures: string[] = [];
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-"));
         // Two volume generations of 5 pods and a 3-pod stack: 13 claims, all retained.
         process.env.E2E_PV_SIZES ??= "1 1 1 1 1 1 1 1 1 1 2 2 2 2 2 2";

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { E2eCluster, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, skipWithoutToolchain, startCluster } from "./cluster";
 import { changes, kubectlJson, openProgramStack, removeUnlessKept, waitReady } from "./stacks";
 
 const NAMESPACE = "default";
@@ -21,10 +21,7 @@ describe("monitoring and ingress on a real API server", function () {
     let stack: Stack | undefined;
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-monitoring-"));
         process.env.E2E_PV_SIZES ??= "1 1 1";
         cluster = startCluster(path.join(workDir, "cluster"));

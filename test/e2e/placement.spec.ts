@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { E2eCluster, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, skipWithoutToolchain, startCluster } from "./cluster";
 import { kubectlJson, openProgramStack, removeUnlessKept, waitReady } from "./stacks";
 
 const ZONE = "topology.kubernetes.io/zone";
@@ -24,10 +24,7 @@ describe("placement on a real scheduler: pool, taints, zones, pull Secret", func
     let zoneOf: Record<string, string> = {};
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-placement-"));
         const live = startCluster(path.join(workDir, "cluster"), { nodes: 6 });
         cluster = live;

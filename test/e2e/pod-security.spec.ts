@@ -12,7 +12,7 @@ import { EmqxClusterArgs } from "../../components";
 import { TYPES, kubernetesObjects } from "../harness";
 import { deploy } from "../deploy";
 import { MATRIX } from "../matrix";
-import { E2eCluster, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, skipWithoutToolchain, startCluster } from "./cluster";
 
 const NAMESPACE = "restricted";
 
@@ -50,10 +50,7 @@ describe("Pod Security restricted: the API server admits the pods", function () 
     let cluster: E2eCluster | undefined;
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         cluster = startCluster(fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-pod-security-")));
         cluster.kubectl("create", "namespace", NAMESPACE);
         cluster.kubectl("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted");

@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stripVTControlCharacters as plain } from "util";
-import { E2eCluster, REPO_ROOT, pulumiEnv, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, REPO_ROOT, pulumiEnv, skipWithoutToolchain, startCluster } from "./cluster";
 
 const SECTION = "## Deploy a stack with `pulumi up`";
 const PASSWORD = "readme-e2e-Dashboard-1";
@@ -101,10 +101,7 @@ describe("the README's `pulumi up` section, as written, with the real CLI and la
     }
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-readme-"));
         projectDir = path.join(workDir, "project");
         copyProject(projectDir);

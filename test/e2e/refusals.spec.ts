@@ -9,17 +9,14 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { runProgram, stackConfig } from "../stack-config";
-import { E2eCluster, pulumiCommand, pulumiEnv, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, pulumiCommand, pulumiEnv, skipWithoutToolchain, startCluster } from "./cluster";
 
 describe("pulumi preview refuses what EMQX cannot roll", function () {
     let cluster: E2eCluster | undefined;
     let workDir: string;
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-refusals-"));
         process.env.E2E_PV_SIZES ??= "1 1 1";
         cluster = startCluster(path.join(workDir, "cluster"));

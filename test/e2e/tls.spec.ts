@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { E2eCluster, installCertManagerCrds, startCluster, toolchainBinDir } from "./cluster";
+import { E2eCluster, installCertManagerCrds, skipWithoutToolchain, startCluster } from "./cluster";
 import { kubectlJson, openProgramStack, removeUnlessKept, waitReady } from "./stacks";
 
 const NAMESPACE = "default";
@@ -42,10 +42,7 @@ describe("TLS: the API server takes the Certificate and the pods mount the Secre
     let stack: Stack | undefined;
 
     before(function () {
-        if (!toolchainBinDir()) {
-            console.log("    skipped: toolchain not built (run scripts/e2e-toolchain.sh)");
-            this.skip();
-        }
+        skipWithoutToolchain(this);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-e2e-tls-"));
         cluster = startCluster(path.join(dir, "cluster"));
         installCertManagerCrds(cluster);
