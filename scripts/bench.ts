@@ -6,13 +6,15 @@
  *   `kubectl apply --server-side`, then `kubectl rollout status` until the StatefulSet is Ready;
  * - the Pulumi floor: a program that creates one ConfigMap, driven by the same CLI the same way.
  *
- * Each Pulumi sequence runs in its own Node.js process (the program's process: inline programs of the Automation
- * API, as in test/e2e/lifecycle.spec.ts), which reports its peak resident memory. Prints a table of medians and
- * ratios, and writes every sample as JSON.
+ * Every Pulumi program runs as `pulumi up` runs it for a user: a project folder (a copy of the checkout, its
+ * `Pulumi.yaml`, `tsconfig.json` and stack file), started by the CLI through the Node.js language host. The floor is
+ * a project of its own with this checkout's `tsconfig.json`. The program's peak resident memory is reported by the
+ * program's own process (a module preloaded with NODE_OPTIONS). Prints a table of medians and ratios, and writes
+ * every sample as JSON.
  *
  *   npm run bench [-- --replicas 3,9,27 --runs 3 --out bench-results.json --baseline <checkout>]
  *
- * `--baseline <git ref>` (e.g. `main`) also measures that commit's program in the same run, each sequence right after
+ * `--baseline <git ref>` (e.g. `main`) also measures that commit's project in the same run, each sequence right after
  * this tree's, so that both see the same machine load (exported with `git archive`, using this tree's node_modules).
  *
  * Needs the toolchain (scripts/e2e-toolchain.sh). Figures are wall-clock seconds on whatever machine runs it; only
@@ -24,7 +26,6 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { E2eCluster, REPO_ROOT, pulumiEnv, startCluster, toolchainBinDir } from "../test/e2e/cluster";
-import { stackConfig } from "../test/stack-config";
 import { renderStack } from "./render";
 
 const NAMESPACE = "default";
@@ -35,15 +36,17 @@ const ROLLOUT_TIMEOUT = "10m";
 
 /** What one Pulumi child process is asked to do. */
 interface PulumiJob {
-    readonly kind: "emqx" | "floor";
-    /** The checkout whose program (`test/stack-config`'s runProgram: its index.ts and components) runs. */
-    readonly programRoot: string;
+    /** The project folder the CLI runs in: a copy of a checkout, or the floor's project. */
+    readonly projectDir: string;
     readonly stackName: string;
     readonly envVars: Record<string, string>;
     readonly pulumiRoot: string;
-    /** Stack config (`project:key` -> value) for the first up; the config change adds `emqxConfig`. */
-    readonly config: Record<string, string>;
-    readonly changedConfig?: Record<string, string>;
+    /**
+     * Settings over the dev stack's file for the first up (key without the project name -> value, as YAML would
+     * hold it); the config change adds `emqxConfig`. Undefined for the floor, which has no config.
+     */
+    readonly config?: Record<string, unknown>;
+    readonly changedConfig?: Record<string, unknown>;
 }
 
 /** Seconds per step of one Pulumi sequence, and the process's peak memory. */
@@ -92,6 +95,58 @@ function exportCommit(ref: string, dir: string): string {
     return commit;
 }
 
+/** Copies this checkout's files as they are now (tracked and untracked, not ignored) into `dir`, with its node_modules. */
+function copyTree(dir: string): void {
+    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: REPO_ROOT, encoding: "utf8" });
+    for (const file of files.split("\0")) {
+        if (!file || file.startsWith("node_modules/") || !fs.statSync(path.join(REPO_ROOT, file), { throwIfNoEntry: false })?.isFile()) continue;
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
+    }
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+}
+
+/**
+ * The floor's project: a TypeScript program creating one ConfigMap, with this checkout's tsconfig.json (so it is
+ * compiled as this checkout's program is) and node_modules.
+ */
+function floorProject(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: pulumi-floor\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nmain: index.ts\n");
+    fs.writeFileSync(path.join(dir, "package.json"), `${JSON.stringify({ name: "pulumi-floor", private: true }, null, 2)}\n`);
+    fs.writeFileSync(
+        path.join(dir, "index.ts"),
+        'import * as k8s from "@pulumi/kubernetes";\n\n' +
+            `new k8s.core.v1.ConfigMap("floor", { metadata: { namespace: "${NAMESPACE}" }, data: { key: "value" } });\n`,
+    );
+    fs.copyFileSync(path.join(REPO_ROOT, "tsconfig.json"), path.join(dir, "tsconfig.json"));
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+}
+
+/**
+ * Writes the stack's file as a user would edit it: the dev stack's settings with `overrides`, typed as Pulumi.yaml
+ * declares them (a list stays a list), keeping what `pulumi stack init` wrote there (the encryption salt).
+ */
+function writeStackConfig(projectDir: string, stackName: string, overrides: Record<string, unknown>): void {
+    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name: string; stackConfigDir?: string };
+    const dir = path.join(projectDir, project.stackConfigDir ?? ".");
+    const file = path.join(dir, `Pulumi.${stackName}.yaml`);
+    const dev = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const existing = fs.existsSync(file) ? ((YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>) : {};
+    const config = { ...dev.config, ...Object.fromEntries(Object.entries(overrides).map(([key, value]) => [`${project.name}:${key}`, value])) };
+    fs.writeFileSync(file, YAML.stringify({ ...existing, config }));
+}
+
+/**
+ * A module preloaded (NODE_OPTIONS) into every Node.js process the CLI starts: the program's process, the one
+ * running `@pulumi/pulumi/cmd/run`, appends its peak resident memory (KiB) to BENCH_PROGRAM_RSS_FILE as it exits.
+ */
+const RSS_PROBE = `process.on("exit", () => {
+    if (!/[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run([\\/]index\\.js)?$/.test(process.argv[1] || "")) return;
+    require("fs").appendFileSync(process.env.BENCH_PROGRAM_RSS_FILE, process.resourceUsage().maxRSS + "\\n");
+});
+`;
+
 function parseArgs(argv: string[]): Options {
     const value = (flag: string) => {
         const at = argv.indexOf(flag);
@@ -116,26 +171,18 @@ function seconds(since: bigint): number {
 
 async function runPulumiJob(job: PulumiJob): Promise<PulumiSample> {
     const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation");
-    const program =
-        job.kind === "emqx"
-            ? async () => {
-                  // eslint-disable-next-line @typescript-eslint/no-require-imports
-                  const { runProgram } = require(path.join(job.programRoot, "test", "stack-config")) as typeof import("../test/stack-config");
-                  return runProgram();
-              }
-            : async () => {
-                  // eslint-disable-next-line @typescript-eslint/no-require-imports
-                  const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
-                  new k8s.core.v1.ConfigMap("floor", { metadata: { namespace: NAMESPACE }, data: { key: "value" } });
-                  return {};
-              };
+    const rssFile = path.join(path.dirname(job.projectDir), `${job.stackName}.rss`);
+    const probe = path.join(path.dirname(job.projectDir), "rss-probe.js");
+    fs.writeFileSync(probe, RSS_PROBE);
     const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName: job.stackName, projectName: job.kind === "emqx" ? "emqx-cluster" : "pulumi-floor", program },
-        { envVars: job.envVars, pulumiCommand: await PulumiCommand.get({ root: job.pulumiRoot }) },
+        { stackName: job.stackName, workDir: job.projectDir },
+        {
+            envVars: { ...job.envVars, NODE_OPTIONS: `--require ${probe}`, BENCH_PROGRAM_RSS_FILE: rssFile },
+            pulumiCommand: await PulumiCommand.get({ root: job.pulumiRoot }),
+        },
     );
-    const setConfig = (config: Record<string, string>) =>
-        stack.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key, { value }])));
-    await setConfig(job.config);
+    const setConfig = (config: Record<string, unknown>) => writeStackConfig(job.projectDir, job.stackName, config);
+    if (job.config) setConfig(job.config);
 
     const firstUpTimeline: Record<string, [number, number]> = {};
     let start = process.hrtime.bigint();
@@ -172,8 +219,8 @@ async function runPulumiJob(job: PulumiJob): Promise<PulumiSample> {
     await stack.destroy();
     const destroy = seconds(start);
     await stack.workspace.removeStack(job.stackName);
-    // maxRSS is in KiB.
-    const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+    // One line per program run, in KiB.
+    const peakRssMiB = Math.max(...fs.readFileSync(rssFile, "utf8").trim().split("\n").map(Number)) / 1024;
     return { firstUp, noopPreview, noopUp, configChange, destroy, peakRssMiB, firstUpTimeline };
 }
 
@@ -344,9 +391,13 @@ async function main(): Promise<void> {
     const { replicas, runs, runsLargest, out, baseline } = parseArgs(process.argv.slice(2));
     if (!toolchainBinDir()) throw new Error("the e2e toolchain is not built: run scripts/e2e-toolchain.sh");
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "emqx-bench-"));
+    const treeRoot = path.join(workDir, "tree");
     const baselineRoot = path.join(workDir, "baseline");
+    const floorRoot = path.join(workDir, "floor");
+    copyTree(treeRoot);
+    floorProject(floorRoot);
     const baselineCommit = baseline && exportCommit(baseline, baselineRoot);
-    const programs: [Variant, string][] = [["this tree", REPO_ROOT], ...(baseline ? [["baseline", baselineRoot] as [Variant, string]] : [])];
+    const programs: [Variant, string][] = [["this tree", treeRoot], ...(baseline ? [["baseline", baselineRoot] as [Variant, string]] : [])];
     // Claims are deleted and their volumes recycled after every deployment: the largest size needs one volume each.
     process.env.E2E_PV_SIZES ??= Array.from({ length: Math.max(...replicas) }, () => "1").join(" ");
     const started = Date.now();
@@ -360,7 +411,7 @@ async function main(): Promise<void> {
             bySize: Object.fromEntries(replicas.map((n) => [n, { limit: [], programs: Object.fromEntries(programs.map(([v]) => [v, []])) }])),
         };
         for (let run = 1; run <= runs; run++) {
-            const floorJob: PulumiJob = { kind: "floor", programRoot: REPO_ROOT, stackName: `floor-${run}`, envVars, pulumiRoot, config: {} };
+            const floorJob: PulumiJob = { projectDir: floorRoot, stackName: `floor-${run}`, envVars, pulumiRoot };
             samples.floor.push(await inChildProcess(floorJob, workDir));
             log(`run ${run}: floor ${samples.floor[run - 1].firstUp.toFixed(2)} s`);
             for (const size of replicas) {
@@ -370,15 +421,14 @@ async function main(): Promise<void> {
                 reset(cluster);
                 samples.bySize[size].limit.push(limit);
                 log(`run ${run}, ${size} replicas: limit ${limit.apply.toFixed(2)} s`);
-                for (const [variant, programRoot] of programs) {
+                for (const [variant, projectDir] of programs) {
                     const job: PulumiJob = {
-                        kind: "emqx",
-                        programRoot,
+                        projectDir,
                         stackName: `emqx-${size}-${run}-${variant === "baseline" ? "baseline" : "tree"}`,
                         envVars,
                         pulumiRoot,
-                        config: stackConfig("dev", overrides),
-                        changedConfig: stackConfig("dev", { ...overrides, emqxConfig: CHANGED_SETTING }),
+                        config: overrides,
+                        changedConfig: { ...overrides, emqxConfig: CHANGED_SETTING },
                     };
                     const sample = await inChildProcess(job, workDir);
                     reset(cluster);

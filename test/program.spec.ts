@@ -20,14 +20,15 @@ describe("the Pulumi program with each stack", () => {
         assert.strictEqual(path.relative(ROOT, programEntry()), "index.ts");
     });
 
-    it("is transpiled, not type-checked, when the Node.js host runs it (tsconfig's ts-node.transpileOnly)", () => {
+    it("is transpiled by swc, not type-checked, when the Node.js host runs it (tsconfig's ts-node section)", () => {
         // @pulumi/pulumi's cmd/run registers ts-node with the project's tsconfig.json and transpileOnly left
         // undefined unless PULUMI_NODEJS_TRANSPILE_ONLY or compilerOptions.noCheck says otherwise; ts-node then
-        // takes the value from the tsconfig's "ts-node" section. Type errors are `npm run typecheck`'s to find.
+        // takes its options from the tsconfig's "ts-node" section. Type errors are `npm run typecheck`'s to find.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const tsNode = require("ts-node") as typeof import("ts-node");
         const service = tsNode.create({ project: path.join(ROOT, "tsconfig.json"), transpileOnly: undefined, compilerOptions: {} });
         assert.strictEqual(service.options.transpileOnly, true);
+        assert.strictEqual(service.options.swc, true);
     });
 
     it("has a dev and a prod stack", () => {

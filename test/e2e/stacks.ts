@@ -85,9 +85,26 @@ export async function waitReady(cluster: E2eCluster, namespace: string, name: st
             return pods;
         }
         seen = `spec.replicas ${sts.spec.replicas}, status ${JSON.stringify(status)}, pods ${pods.length} (${ready.length} ready on the update revision)`;
-        if (Date.now() > deadline) throw new Error(`StatefulSet ${namespace}/${name} not Ready with ${replicas} pods: ${seen}`);
+        if (Date.now() > deadline) {
+            throw new Error(`StatefulSet ${namespace}/${name} not Ready with ${replicas} pods: ${seen}\n${podsAndNodes(cluster, pods)}`);
+        }
         await new Promise((r) => setTimeout(r, 250));
     }
+}
+
+/** Each pod's revision, node and conditions, and each node's Ready condition: what a timed-out wait reports. */
+function podsAndNodes(cluster: E2eCluster, pods: any[]): string {
+    const conditions = (object: any) =>
+        (object.status?.conditions ?? []).map((c: any) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ""}`).join(", ");
+    const nodes = kubectlJson(cluster, "get", "nodes").items;
+    return [
+        ...pods.map(
+            (p: any) =>
+                `  pod ${p.metadata.name}: revision ${p.metadata.labels["controller-revision-hash"]}, node ${p.spec.nodeName ?? "none"}, ` +
+                `phase ${p.status.phase}${p.metadata.deletionTimestamp ? ", being deleted" : ""}; ${conditions(p)}`,
+        ),
+        ...nodes.map((n: any) => `  node ${n.metadata.name}: ${conditions(n).split(", ").filter((c: string) => c.startsWith("Ready=")).join("")}`),
+    ].join("\n");
 }
 
 /** Removes a suite's temporary folder unless E2E_KEEP_STATE is set. */
