@@ -12,7 +12,7 @@
 # language host, which runs index.ts. State: .local/ (the control plane, a
 # file backend, PULUMI_HOME), all removed by `down`. The passphrase of this
 # throwaway stack is "local". The first run builds the toolchain
-# (scripts/e2e-toolchain.sh: about 25 minutes on 2 cores, then cached).
+# (scripts/e2e-toolchain.sh: about 18 minutes on an idle 2-core machine, then cached).
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +28,7 @@ die() { echo "local-stack: ERROR: $*" >&2; exit 1; }
 
 if ! BIN=$("$REPO_ROOT/scripts/e2e-toolchain.sh" --print 2>/dev/null); then
   [[ $1 == down && ! -d "$LOCAL" ]] && { say "nothing to tear down"; exit 0; }
-  say "building what is missing of the toolchain (a cold build takes about 25 minutes on 2 cores)"
+  say "building what is missing of the toolchain (a cold build takes about 18 minutes on an idle 2-core machine)"
   BIN=$("$REPO_ROOT/scripts/e2e-toolchain.sh" | tail -n 1)
 fi
 
