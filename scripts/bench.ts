@@ -181,8 +181,7 @@ async function runPulumiJob(job: PulumiJob): Promise<PulumiSample> {
             pulumiCommand: await PulumiCommand.get({ root: job.pulumiRoot }),
         },
     );
-    const setConfig = (config: Record<string, unknown>) => writeStackConfig(job.projectDir, job.stackName, config);
-    if (job.config) setConfig(job.config);
+    if (job.config) writeStackConfig(job.projectDir, job.stackName, job.config);
 
     const firstUpTimeline: Record<string, [number, number]> = {};
     let start = process.hrtime.bigint();
@@ -209,7 +208,7 @@ async function runPulumiJob(job: PulumiJob): Promise<PulumiSample> {
 
     let configChange: number | undefined;
     if (job.changedConfig) {
-        await setConfig(job.changedConfig);
+        writeStackConfig(job.projectDir, job.stackName, job.changedConfig);
         start = process.hrtime.bigint();
         await stack.up();
         configChange = seconds(start);
